@@ -22,6 +22,7 @@ type Estimate struct {
 	CO2eG, CO2eGMin, CO2eGMax                         float64 // g CO2e, usage only
 	EmbodiedCO2eG, EmbodiedCO2eGMin, EmbodiedCO2eGMax float64 // g CO2e, hardware manufacturing share
 	WaterL, WaterLMin, WaterLMax                      float64 // litres, on-site cooling + off-site generation
+	WaterOnSiteL                                      float64 // litres, the on-site (cooling) part of WaterL
 
 	Method       string // "ecologits"; empty when nothing could be estimated
 	Version      string // EcoLogits version of the method and data
@@ -128,6 +129,7 @@ func EstimateCall(provider, model string, outputTokens int64, latency time.Durat
 	e.CO2eG, e.CO2eGMin, e.CO2eGMax = (lo.usageG+hi.usageG)/2, lo.usageG, hi.usageG
 	e.EmbodiedCO2eG, e.EmbodiedCO2eGMin, e.EmbodiedCO2eGMax = (lo.embodiedG+hi.embodiedG)/2, lo.embodiedG, hi.embodiedG
 	e.WaterL, e.WaterLMin, e.WaterLMax = (lo.waterL+hi.waterL)/2, lo.waterL, hi.waterL
+	e.WaterOnSiteL = (lo.energyKWh*dc.WUEMin + hi.energyKWh*dc.WUEMax) / 2
 	e.GPUs = mid.gpus
 	e.Latency = time.Duration(mid.latencyS * float64(time.Second))
 	return e
