@@ -1,0 +1,148 @@
+/*
+Tracegen makes Go programs observable by rewriting their source: every
+function whose doc comment holds a //trace: directive opens and ends a span
+through the tracegen runtime (github.com/tracegen-dev/tracegen/runtime/trace),
+which nests spans through context.Context and goroutines, measures energy and
+ships the spans to an exporter.
+
+	//trace:agent name=planner model="gpt-4o mini" tags=prod,eu
+	func Plan(ctx context.Context, goal string) (Plan, error) { ... }
+
+Usage:
+
+	tracegen [flags] [packages]                      rewrite in place (default ".")
+	tracegen [flags] go build|test|run|vet [args]    build with an overlay; the tree is untouched
+	tracegen rules                                   list the built-in LLM call rules
+	tracegen doctor                                  report which energy sensors work here
+	tracegen version                                 print the version
+
+Flags go before the packages or the subcommand. Packages are go command
+patterns (./..., example.com/m/pkg). To name a package directory called go,
+rules, doctor or version, write it as ./go and so on.
+
+# In place, with go generate
+
+Add the tool to the module once (this also adds the require that the
+instrumented code needs), then put a go:generate line in each package:
+
+	go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest
+
+	//go:generate go tool tracegen
+
+go generate runs tracegen in the package directory, so it rewrites that
+package. The generated code is one or two lines at the top of each traced
+function, gofmt-clean, and commits like any other code. Running tracegen again
+changes nothing; adding, changing or removing a directive updates the
+instrumentation; -strip takes it all out and gives back the original bytes.
+
+Files are written atomically (a temporary file in the same directory, with
+the original's permissions, renamed over it) and only when their bytes change.
+If any file of a package has an error, no file of that package is written.
+
+# Overlay builds
+
+	tracegen go build ./...
+	tracegen -all go test ./...
+	tracegen go run ./cmd/server
+
+run the real go command with -overlay= pointing at instrumented copies of the
+files, inserted right after the subcommand. The source tree is not touched.
+Instrumented copies keep every original line number (through //line
+directives), so stack traces, runtime.Caller and compiler errors name the
+user's own file and line.
+
+The packages instrumented are those of the main module (the module of the
+working directory, or of -C dir) whose .go files hold a //trace: directive;
+with -all, every package of the main module. Dependencies are never
+instrumented. Workspaces (go.work) are not consulted: only the main module's
+own directories are.
+
+Copies are cached by content under $TRACEGEN_CACHE (default: tracegen in the
+user cache directory, see os.UserCacheDir). A package directory whose files,
+go.mod, flags and tracegen binary are unchanged is not rewritten again, and
+directories without a directive are only read, never loaded or type-checked.
+The cache is safe to delete at any time.
+
+For go run and go test, when TRACEGEN_EXPORTER is not set in the
+environment, tracegen sets TRACEGEN_EXPORTER=stdout for the child, so spans
+print as a tree on the terminal with no configuration (the embedded default).
+Set TRACEGEN_EXPORTER yourself (jsonl, json, memory, none, ...) to take over;
+other TRACEGEN_* variables keep the default. go build and go vet get nothing.
+
+The exit status is the go command's.
+
+# Requirements
+
+Instrumented code imports the runtime, so the module being instrumented must
+require github.com/tracegen-dev/tracegen. When it does not, tracegen writes
+nothing, exits 2 and prints the fix, to run in the module root:
+
+	go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest
+
+# Directives
+
+A line //trace:<verb> [key=value ...] in the doc comment of a function or
+method (generic ones too). Verbs: span, llm, tool, agent, chain, task, and
+ignore (never trace, also under -all). Keys: name=, kind= (internal, server,
+client, producer, consumer), attr.<key>=<value>, inherit.<key>=<value>,
+input, output, agent=, model=, tags=a,b. Values with spaces are quoted:
+model="gpt-4o mini". A malformed directive is reported as file:line:col:
+message and nothing of its package is written.
+
+# Flags
+
+	-check
+		Write nothing. List the files that are not up to date (a directive
+		added, removed or changed since the last run, or never instrumented)
+		and exit 1; exit 0 when everything is up to date. For CI.
+	-diff
+		Write nothing; print a unified diff (a/ and b/ prefixes, as git
+		and patch -p1 read them) of what would change. Exits 0.
+	-strip
+		Remove all tracegen instrumentation, restoring the exact original bytes.
+	-all
+		Trace every function and method with a body, except init, functions
+		in _test.go files, generated files and those marked //trace:ignore.
+	-v
+		Say on stderr what was done to each file.
+	-tags list
+		Comma-separated build tags used when loading packages. In overlay
+		builds, -tags given to the go command is used too.
+	-rules file.yaml
+		Extra LLM call rules. Not supported yet in this build: tracegen
+		says so and exits 2.
+
+-check, -diff and -strip only apply to in-place rewriting; with go they are
+a usage error.
+
+# Exit status
+
+0: done, or up to date. 1: -check found stale files, or the code or its
+directives have errors (printed as file:line:col: message). 2: bad usage or a
+setup problem (missing require, no go.mod). With go, the go command's status.
+
+# Examples
+
+Instrument the package in the current directory, then check in CI that it
+stays up to date:
+
+	tracegen
+	tracegen -check ./...
+
+See what -all would do to a whole module, without writing:
+
+	tracegen -all -diff ./...
+
+Take the instrumentation out again:
+
+	tracegen -strip ./...
+
+Run the quickstart with spans printed on the terminal:
+
+	go run ./cmd/tracegen go run ./examples/quickstart
+
+Run a module's tests with every function traced, writing spans as JSON lines:
+
+	TRACEGEN_EXPORTER=jsonl tracegen -all go test ./...
+*/
+package main

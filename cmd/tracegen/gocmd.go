@@ -1,0 +1,282 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/tracegen-dev/tracegen/instrument"
+)
+
+// goSubcommands are the go commands `tracegen go` wraps.
+var goSubcommands = map[string]bool{"build": true, "test": true, "run": true, "vet": true}
+
+// goInvocation is a parsed `tracegen go ...` command line.
+type goInvocation struct {
+	chdir string   // -C dir given before the subcommand, or ""
+	sub   string   // build, test, run or vet
+	args  []string // everything after the subcommand
+	tags  []string // values of -tags found among the go flags
+}
+
+// parseGoArgs splits the arguments following `tracegen go`.
+func parseGoArgs(args []string) (*goInvocation, error) {
+	inv := &goInvocation{}
+	if len(args) > 0 && (args[0] == "-C" || args[0] == "--C") {
+		if len(args) < 2 {
+			return nil, fmt.Errorf("go: flag -C needs a directory")
+		}
+		inv.chdir, args = args[1], args[2:]
+	} else if len(args) > 0 && (strings.HasPrefix(args[0], "-C=") || strings.HasPrefix(args[0], "--C=")) {
+		inv.chdir, args = args[0][strings.Index(args[0], "=")+1:], args[1:]
+	}
+	if len(args) == 0 {
+		return nil, fmt.Errorf("go: missing command; want one of build, test, run, vet")
+	}
+	inv.sub, inv.args = args[0], args[1:]
+	if !goSubcommands[inv.sub] {
+		return nil, fmt.Errorf("go %s: unsupported command; want one of build, test, run, vet", inv.sub)
+	}
+	for i := 0; i < len(inv.args); i++ {
+		arg := inv.args[i]
+		if arg == "--" || arg == "-args" || arg == "--args" {
+			break
+		}
+		if !strings.HasPrefix(arg, "-") {
+			if inv.sub == "run" {
+				break // the package; what follows belongs to the program
+			}
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-"), "=")
+		switch name {
+		case "overlay":
+			return nil, fmt.Errorf("go %s: -overlay cannot be combined with tracegen's own overlay", inv.sub)
+		case "tags":
+			if !hasValue {
+				if i+1 >= len(inv.args) {
+					return nil, fmt.Errorf("go %s: flag -tags needs a value", inv.sub)
+				}
+				i++
+				value = inv.args[i]
+			}
+			if value != "" {
+				inv.tags = append(inv.tags, value)
+			}
+		}
+	}
+	return inv, nil
+}
+
+// commandLine returns the arguments for the real go command, with -overlay
+// inserted right after the subcommand when overlay is not "".
+func (inv *goInvocation) commandLine(overlay string) []string {
+	var out []string
+	if inv.chdir != "" {
+		out = append(out, "-C", inv.chdir)
+	}
+	out = append(out, inv.sub)
+	if overlay != "" {
+		out = append(out, "-overlay="+overlay)
+	}
+	return append(out, inv.args...)
+}
+
+// goCommand implements `tracegen [flags] go build|test|run|vet ...`.
+func (a *app) goCommand(args []string) error {
+	inv, err := parseGoArgs(args)
+	if err != nil {
+		a.logf("%v", err)
+		return errUsage
+	}
+	wd := a.dir
+	if wd == "" {
+		if wd, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
+	if inv.chdir != "" {
+		wd = inv.chdir
+		if !filepath.IsAbs(wd) {
+			wd = filepath.Join(a.dir, wd)
+		}
+	}
+	root := findModuleRoot(wd)
+	if root == "" {
+		a.logf("go %s: no go.mod in %s or any parent directory; tracegen instruments the packages of the main module", inv.sub, wd)
+		a.exitAtLeast(exitUsage)
+		return errSilent
+	}
+	mi, err := readModule(root)
+	if err != nil {
+		a.logf("go %s: reading go.mod: %v", inv.sub, err)
+		a.exitAtLeast(exitUsage)
+		return errSilent
+	}
+	cache, err := openCache()
+	if err != nil {
+		return err
+	}
+	ov := &overlayBuild{
+		mod:   mi,
+		cache: cache,
+		all:   a.opts.all,
+		tests: inv.sub == "test" || inv.sub == "vet",
+		flags: a.buildFlags(inv.tags),
+	}
+	dirs, err := ov.scan()
+	if err != nil {
+		return err
+	}
+	if len(dirs) > 0 && !mi.requires {
+		a.logf("%s", missingRequire(mi))
+		a.exitAtLeast(exitUsage)
+		return errSilent
+	}
+	replace, errs, err := ov.rewrite(dirs)
+	var loadErr *loadError
+	if errors.As(err, &loadErr) {
+		// The loader could not make sense of the code (usually a compile
+		// error): build without instrumentation so the go command reports
+		// the problem at the user's own positions.
+		a.logf("warning: not instrumenting: %v", loadErr.err)
+		replace = nil
+	} else if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		a.errorf(exitFail, "%s", a.relError(e))
+	}
+	if len(errs) > 0 {
+		return errSilent
+	}
+	if a.opts.verb {
+		for _, orig := range sortedKeys(replace) {
+			a.logf("%s: instrumented copy %s", a.rel(orig), replace[orig])
+		}
+	}
+	overlay := ""
+	if len(replace) > 0 {
+		if overlay, err = cache.writeOverlay(replace); err != nil {
+			return err
+		}
+	}
+	return a.runGo(inv, overlay)
+}
+
+// runGo runs the real go command and takes over its exit status.
+func (a *app) runGo(inv *goInvocation, overlay string) error {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		a.logf("go %s: cannot find the go command on PATH: %v", inv.sub, err)
+		a.exitAtLeast(exitUsage)
+		return errSilent
+	}
+	cmd := exec.Command(gobin, inv.commandLine(overlay)...)
+	cmd.Dir = a.dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
+	cmd.Env = os.Environ()
+	if (inv.sub == "run" || inv.sub == "test") && !tracegenConfigured(cmd.Env) {
+		cmd.Env = append(cmd.Env, "TRACEGEN_EXPORTER=stdout")
+	}
+	// The terminal sends ^C to the whole process group: let the go command
+	// (and the program) handle it, and report its status.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		code := exitErr.ExitCode()
+		if code < 0 {
+			code = exitFail
+		}
+		a.exitAtLeast(code)
+		return nil
+	case err != nil:
+		a.logf("go %s: %v", inv.sub, err)
+		a.exitAtLeast(exitUsage)
+		return errSilent
+	}
+	return nil
+}
+
+// tracegenConfigured reports whether env chooses an exporter (TRACEGEN_EXPORTER).
+// Other TRACEGEN_* variables (PII masking, grid intensity, the command's own
+// cache) keep the embedded default, so they can be tried with spans still printed.
+func tracegenConfigured(env []string) bool {
+	for _, kv := range env {
+		if name, _, _ := strings.Cut(kv, "="); name == "TRACEGEN_EXPORTER" {
+			return true
+		}
+	}
+	return false
+}
+
+// loadError is a failure of instrument.Run to load the packages at all.
+type loadError struct{ err error }
+
+func (e *loadError) Error() string { return e.err.Error() }
+
+// rewrite returns the overlay replacements for dirs: cached ones as they are,
+// the others computed with one instrument.Run and then cached.
+func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrument.Error, error) {
+	replace := make(map[string]string)
+	var misses []*srcDir
+	for _, d := range dirs {
+		if m, ok := ov.cache.manifest(d.key); ok {
+			for orig, cp := range m {
+				replace[orig] = cp
+			}
+			continue
+		}
+		misses = append(misses, d)
+	}
+	if len(misses) == 0 {
+		return replace, nil, nil
+	}
+	patterns := make([]string, len(misses))
+	for i, d := range misses {
+		patterns[i] = "./" + filepath.ToSlash(d.rel)
+	}
+	res, err := instrument.Run(instrument.Config{
+		Dir:        ov.mod.root,
+		BuildFlags: ov.flags,
+		Tests:      ov.tests,
+		All:        ov.all,
+		Mode:       instrument.Overlay,
+	}, patterns...)
+	if err != nil {
+		return nil, nil, &loadError{err}
+	}
+	if len(res.Errors) > 0 {
+		return nil, res.Errors, nil
+	}
+	perDir := make(map[string]map[string]string)
+	for _, f := range res.Files {
+		if !f.Changed {
+			continue
+		}
+		cp, err := ov.cache.putCopy(f.Path, f.New)
+		if err != nil {
+			return nil, nil, err
+		}
+		dir := filepath.Dir(f.Path)
+		if perDir[dir] == nil {
+			perDir[dir] = make(map[string]string)
+		}
+		perDir[dir][f.Path] = cp
+		replace[f.Path] = cp
+	}
+	for _, d := range misses {
+		if err := ov.cache.putManifest(d.key, perDir[d.abs]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return replace, nil, nil
+}

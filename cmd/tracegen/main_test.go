@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output sections of testdata/script with the actual output")
+
+// TestMain makes the test binary act as the tracegen command inside scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"tracegen": main})
+}
+
+// TestScripts runs testdata/script/*.txtar at the repository root: one script
+// per CLI behaviour (see testdata/script/README.md).
+func TestScripts(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goenv := goEnv(t, "GOMODCACHE", "GOCACHE", "GOPROXY", "GOPATH", "GOSUMDB", "GONOSUMDB", "GOPRIVATE")
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join(root, "testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *update,
+		Setup: func(env *testscript.Env) error {
+			for k, v := range goenv {
+				env.Setenv(k, v)
+			}
+			env.Setenv("GOFLAGS", "-mod=mod")
+			env.Setenv("GOTOOLCHAIN", "local")
+			env.Setenv("TRACEGEN_ROOT", root)
+			env.Setenv("TRACEGEN_CACHE", filepath.Join(env.WorkDir, ".tracegen-cache"))
+			return nil
+		},
+		Cmds: scriptCommands(),
+	})
+}
+
+// goEnv reads go env values once, so scripts use the same caches and proxy.
+func goEnv(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"env", "-json"}, names...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// scriptCommands returns the custom script commands, refusing duplicates.
+func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := make(map[string]func(ts *testscript.TestScript, neg bool, args []string))
+	add := func(name string, fn func(ts *testscript.TestScript, neg bool, args []string)) {
+		if _, dup := cmds[name]; dup {
+			panic("duplicate script command " + name)
+		}
+		cmds[name] = fn
+	}
+	add("exits", cmdExits)
+	add("treehash", cmdTreehash)
+	add("spans", cmdSpans)
+	return cmds
+}
+
+// cmdExits runs a program and checks its exact exit status, keeping its
+// stdout and stderr for the next stdout/stderr/cmp commands:
+//
+//	exits code program args...
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits code program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdTreehash prints one hash of every file (name, mode, bytes) under a
+// directory, skipping .tracegen-cache: treehash dir.
+func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: treehash dir")
+	}
+	root := ts.MkAbs(args[0])
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".tracegen-cache" {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fmt.Fprintf(h, "%s\x00%v\x00", rel, info.Mode())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h.Write(data)
+		}
+		return nil
+	})
+	ts.Check(err)
+	fmt.Fprintln(ts.Stdout(), hex.EncodeToString(h.Sum(nil)))
+}
+
+// cmdSpans checks spans in a JSONL file written by the jsonl exporter:
+//
+//	spans file.jsonl want...
+//
+// where each want is name (a span so named exists), child<parent (a span
+// named child whose parent span is named parent), or name!error (a span so
+// named has status error). With !, the wants must all fail.
+func cmdSpans(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: spans file.jsonl want...")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	type span struct {
+		ID     string `json:"span_id"`
+		Parent string `json:"parent_span_id"`
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	}
+	var spans []span
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var s span
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			ts.Fatalf("%s:%d: %v", args[0], n, err)
+		}
+		spans = append(spans, s)
+	}
+	byID := make(map[string]span)
+	var names []string
+	for _, s := range spans {
+		byID[s.ID] = s
+		names = append(names, s.Name)
+	}
+	sort.Strings(names)
+	for _, want := range args[1:] {
+		ok := false
+		switch {
+		case strings.Contains(want, "<"):
+			child, parent, _ := strings.Cut(want, "<")
+			for _, s := range spans {
+				if s.Name == child && s.Parent != "" && byID[s.Parent].Name == parent {
+					ok = true
+				}
+			}
+		case strings.HasSuffix(want, "!error"):
+			name := strings.TrimSuffix(want, "!error")
+			for _, s := range spans {
+				if s.Name == name && s.Status == "error" {
+					ok = true
+				}
+			}
+		default:
+			for _, s := range spans {
+				if s.Name == want {
+					ok = true
+				}
+			}
+		}
+		if ok == neg {
+			ts.Fatalf("spans: %q: got %v for %d spans %s", want, ok, len(spans), strings.Join(names, ", "))
+		}
+	}
+}

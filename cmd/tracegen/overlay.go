@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// overlayBuild computes the -overlay of one `tracegen go ...` run.
+//
+// Which packages are instrumented: every package directory of the main
+// module (the module holding the working directory) that has a //trace:
+// directive in one of its .go files, or, with -all, every package directory
+// of the main module. Dependencies outside the main module are never
+// instrumented, and neither is tracegen's own runtime.
+type overlayBuild struct {
+	mod   *moduleInfo
+	cache *cache
+	all   bool
+	tests bool     // include _test.go files (go test, go vet)
+	flags []string // build flags for loading (-tags)
+}
+
+// srcDir is one candidate package directory and the cache key of its rewrite.
+type srcDir struct {
+	abs string // absolute directory
+	rel string // relative to the module root, "." for the root
+	key string // hash of everything the rewrite of this directory depends on
+}
+
+// directiveMarker is the text whose presence makes a file a candidate.
+var directiveMarker = []byte("//trace:")
+
+// scan walks the main module and returns the candidate directories with their
+// cache keys. Directories the go command ignores (testdata, vendor, names
+// starting with . or _) and nested modules are skipped.
+func (ov *overlayBuild) scan() ([]*srcDir, error) {
+	var dirs []*srcDir
+	root := ov.mod.root
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if path != root {
+			name := d.Name()
+			if name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+		}
+		rel, _ := filepath.Rel(root, path)
+		if ov.mod.path == tracegenModule && (rel == "runtime" || strings.HasPrefix(rel, "runtime"+string(filepath.Separator))) {
+			return filepath.SkipDir // never trace the tracer
+		}
+		sd, err := ov.examine(path, rel)
+		if err != nil {
+			return err
+		}
+		if sd != nil {
+			dirs = append(dirs, sd)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scanning module %s: %v", root, err)
+	}
+	return dirs, nil
+}
+
+// examine reads the .go files of one directory. It returns nil when the
+// directory has nothing to instrument.
+func (ov *overlayBuild) examine(abs, rel string) (*srcDir, error) {
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "tracegen overlay v1\x00%s\x00%s\x00all=%v tests=%v flags=%q\x00", toolKey(), abs, ov.all, ov.tests, ov.flags)
+	h.Write(ov.mod.gomod)
+	candidate := false
+	nfiles := 0
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			continue
+		}
+		if !ov.tests && strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(abs, name))
+		if err != nil {
+			return nil, err
+		}
+		nfiles++
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", name, len(data))
+		h.Write(data)
+		if ov.all || bytes.Contains(data, directiveMarker) {
+			candidate = true
+		}
+	}
+	if !candidate || nfiles == 0 {
+		return nil, nil
+	}
+	return &srcDir{abs: abs, rel: rel, key: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// cache is the content-addressed store of instrumented copies, per-directory
+// manifests and overlay files: $TRACEGEN_CACHE, or tracegen/ under the user
+// cache directory. Every file is named by a hash of what determines it and
+// written atomically, so concurrent builds can share it and stale entries are
+// never read; deleting the directory at any time is safe.
+type cache struct {
+	dir string
+}
+
+// openCache returns the cache, creating its directories.
+func openCache() (*cache, error) {
+	dir := os.Getenv("TRACEGEN_CACHE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("no cache directory (set TRACEGEN_CACHE): %v", err)
+		}
+		dir = filepath.Join(base, "tracegen")
+	}
+	for _, sub := range []string{"overlay", "dirs"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, fmt.Errorf("cache: %v", err)
+		}
+	}
+	return &cache{dir: dir}, nil
+}
+
+// manifest returns the replacements stored for a directory key; ok is false
+// when there is none or one of its copies has gone.
+func (c *cache) manifest(key string) (map[string]string, bool) {
+	data, err := os.ReadFile(filepath.Join(c.dir, "dirs", key+".json"))
+	if err != nil {
+		return nil, false
+	}
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, false
+	}
+	for _, cp := range m {
+		if _, err := os.Stat(cp); err != nil {
+			return nil, false
+		}
+	}
+	return m, true
+}
+
+// putManifest records the replacements of a directory (possibly none).
+func (c *cache) putManifest(key string, m map[string]string) error {
+	if m == nil {
+		m = map[string]string{}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return c.put(filepath.Join(c.dir, "dirs", key+".json"), data)
+}
+
+// putCopy stores an instrumented copy of orig and returns its path. The name
+// keeps orig's base name, so _test.go files stay recognisable.
+func (c *cache) putCopy(orig string, data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	path := filepath.Join(c.dir, "overlay", hex.EncodeToString(sum[:16])+"-"+filepath.Base(orig))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	return path, c.put(path, data)
+}
+
+// writeOverlay writes the go command's -overlay JSON for replace and returns its path.
+func (c *cache) writeOverlay(replace map[string]string) (string, error) {
+	data, err := json.MarshalIndent(struct{ Replace map[string]string }{replace}, "", "\t")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	path := filepath.Join(c.dir, "overlay", hex.EncodeToString(sum[:16])+".json")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	return path, c.put(path, data)
+}
+
+// put writes a cache file atomically.
+func (c *cache) put(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cache: %v", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cache: %v", werr)
+	}
+	return nil
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
