@@ -1,0 +1,138 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// Exporter receives finished spans.
+//
+// Contract:
+//   - Export and Shutdown are never called concurrently with each other by
+//     the pipeline; calls come from one goroutine at a time.
+//   - Export may block, but should return promptly when ctx is done. It must
+//     not keep the slice after returning (the pipeline reuses it); it may
+//     keep the *record.Record pointers, which are never modified again.
+//   - Errors are returned, not logged: the pipeline logs the first error of
+//     each exporter to stderr and counts all of them. A panic is recovered
+//     and counted the same way; it never reaches the traced program.
+//   - Shutdown is called once, after the last Export; it flushes and
+//     releases resources (files, connections) within ctx.
+type Exporter interface {
+	Export(ctx context.Context, records []*record.Record) error
+	Shutdown(ctx context.Context) error
+}
+
+// Factory builds an exporter from its own TRACEGEN_* environment variables.
+type Factory func() (Exporter, error)
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes an exporter available under name in TRACEGEN_EXPORTER. It
+// is meant to be called from init functions and panics when name is empty,
+// contains a comma or space, or is already registered: those are
+// programming errors, found the first time the program runs.
+func Register(name string, f Factory) {
+	if name == "" || strings.ContainsAny(name, ", \t") || f == nil {
+		panic(fmt.Sprintf("export.Register: invalid exporter name %q or nil factory", name))
+	}
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic(fmt.Sprintf("export.Register: exporter %q registered twice", name))
+	}
+	registry[name] = f
+}
+
+// Lookup returns the factory registered under name.
+func Lookup(name string) (Factory, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	f, ok := registry[name]
+	return f, ok
+}
+
+// Names returns the registered exporter names, sorted.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// None discards everything. TRACEGEN_EXPORTER=none selects it, which turns
+// tracing off entirely (the span core sees no exporter and stays disabled).
+type None struct{}
+
+// Export discards records.
+func (None) Export(context.Context, []*record.Record) error { return nil }
+
+// Shutdown does nothing.
+func (None) Shutdown(context.Context) error { return nil }
+
+// Tee sends every batch to several exporters in order. A failing or
+// panicking exporter does not stop the others; their errors are joined.
+type Tee struct {
+	exporters []Exporter
+}
+
+// NewTee returns an exporter that forwards to all of exps.
+func NewTee(exps ...Exporter) *Tee { return &Tee{exporters: exps} }
+
+// Exporters returns the exporters t forwards to.
+func (t *Tee) Exporters() []Exporter { return t.exporters }
+
+// Export forwards records to every exporter.
+func (t *Tee) Export(ctx context.Context, records []*record.Record) error {
+	var errs []error
+	for _, e := range t.exporters {
+		if err := Safely(e, func() error { return e.Export(ctx, records) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown shuts every exporter down.
+func (t *Tee) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, e := range t.exporters {
+		if err := Safely(e, func() error { return e.Shutdown(ctx) }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PanicError is the error Safely returns when the exporter panicked.
+type PanicError struct {
+	Exporter string // the exporter's type
+	Value    any    // the value passed to panic
+}
+
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("exporter %s panicked: %v", p.Exporter, p.Value)
+}
+
+// Safely runs f, turning a panic into a *PanicError that names e.
+func Safely(e Exporter, f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Exporter: fmt.Sprintf("%T", e), Value: v}
+		}
+	}()
+	return f()
+}

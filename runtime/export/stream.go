@@ -1,0 +1,108 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// JSON writes each record as one JSON line (see record.Record.AppendJSON)
+// to a stream, stderr by default. A batch is written with one Write call.
+type JSON struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+// NewJSON returns an exporter writing JSON lines to w.
+func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
+
+// Export writes records, one line each.
+func (j *JSON) Export(_ context.Context, records []*record.Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b := j.buf[:0]
+	for _, r := range records {
+		b = r.AppendJSON(b)
+		b = append(b, '\n')
+	}
+	if cap(b) <= 1<<20 {
+		j.buf = b
+	}
+	if _, err := j.w.Write(b); err != nil {
+		return fmt.Errorf("json exporter: %w", err)
+	}
+	return nil
+}
+
+// Shutdown does nothing; the stream belongs to the caller.
+func (j *JSON) Shutdown(context.Context) error { return nil }
+
+// JSONL appends one JSON line per record to a file. The file is opened on
+// the first export (so a program that records nothing creates nothing),
+// with O_APPEND, and every line goes out in a single write(2): several
+// processes appending to the same file never interleave within a line.
+type JSONL struct {
+	path string
+
+	mu      sync.Mutex
+	f       *os.File
+	openErr error
+	buf     []byte
+}
+
+// DefaultJSONLPath is the file TRACEGEN_EXPORTER=jsonl writes when
+// TRACEGEN_JSONL_PATH is not set, relative to the working directory.
+const DefaultJSONLPath = "tracegen.jsonl"
+
+// NewJSONL returns an exporter appending to path.
+func NewJSONL(path string) *JSONL { return &JSONL{path: path} }
+
+// Path returns the file the exporter appends to.
+func (j *JSONL) Path() string { return j.path }
+
+// Export appends records to the file.
+func (j *JSONL) Export(_ context.Context, records []*record.Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil && j.openErr == nil {
+		j.f, j.openErr = os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if j.openErr != nil {
+			j.openErr = fmt.Errorf("jsonl exporter: %w", j.openErr)
+		}
+	}
+	if j.openErr != nil {
+		return j.openErr
+	}
+	for _, r := range records {
+		b := r.AppendJSON(j.buf[:0])
+		b = append(b, '\n')
+		if cap(b) <= 1<<20 {
+			j.buf = b
+		}
+		if _, err := j.f.Write(b); err != nil {
+			return fmt.Errorf("jsonl exporter: %s: %w", j.path, err)
+		}
+	}
+	return nil
+}
+
+// Shutdown closes the file.
+func (j *JSONL) Shutdown(context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	j.openErr = fmt.Errorf("jsonl exporter: %s: already shut down", j.path)
+	if err != nil {
+		return fmt.Errorf("jsonl exporter: %w", err)
+	}
+	return nil
+}

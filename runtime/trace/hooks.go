@@ -1,0 +1,46 @@
+package trace
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// Hooks for the other files of this package (energy.go, pii.go). They are
+// unexported on purpose: they are not part of the user API. Register them
+// from init functions only; they are read without locks afterwards.
+//
+//   - onTracingStart(f): f runs once, on the goroutine of the first span,
+//     when a pipeline starts (start the energy sampler here).
+//   - onTracingStop(f): f runs at Shutdown/Stop, before the queue is drained,
+//     so energy attributed at that point is still exported.
+//   - onSpanEnd(f): f runs in End after the energy accumulators were copied
+//     into r.Impact.Joules (and EnergyKWh set from their sum) and rolled up
+//     into the parent, before the record is queued: fill r.Impact (CO2e,
+//     water, EnergySource) here. f must be fast and must not block.
+//   - setRedactor(f): f is applied to string attribute values, event
+//     attributes, status messages and captured input/output before any
+//     exporter sees them; it takes effect for pipelines configured after
+//     the call (call it from init, or before Configure).
+//   - eachCurrentSpan(f) iterates goroutine id -> innermost current span
+//     (current.go); pruneCurrent(alive) drops entries of dead goroutines.
+//   - (*Span).AddEnergy(source, joules) is the exported accumulator.
+
+var (
+	startHooks []func()
+	stopHooks  []func(context.Context)
+	endHooks   []func(s *Span, r *record.Record)
+	redactor   atomic.Pointer[func(string) string]
+)
+
+func onTracingStart(f func())                     { startHooks = append(startHooks, f) }
+func onTracingStop(f func(context.Context))       { stopHooks = append(stopHooks, f) }
+func onSpanEnd(f func(s *Span, r *record.Record)) { endHooks = append(endHooks, f) }
+func setRedactor(f func(string) string) {
+	if f == nil {
+		redactor.Store(nil)
+		return
+	}
+	redactor.Store(&f)
+}

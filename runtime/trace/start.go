@@ -1,0 +1,267 @@
+package trace
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// Start starts a span named name as a child of the span in ctx and returns
+// a context carrying the new span (the span itself) plus the span.
+//
+// The parent is, in order: the tracegen span in ctx; else the OpenTelemetry
+// span context in ctx (go.opentelemetry.io/otel/trace), whose trace the new
+// span joins as a child; else the goroutine's current span; else none (a
+// new trace). When tracing is disabled Start returns ctx unchanged and a
+// nil span, at the cost of one atomic load.
+func Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
+	p := active.Load()
+	if p == disabledP {
+		return ctx, nil
+	}
+	return startSlow(p, ctx, name, opts)
+}
+
+func startSlow(p *pipeline, ctx context.Context, name string, opts []StartOption) (context.Context, *Span) {
+	if p == nil {
+		if p = initFromEnv(); p == disabledP {
+			return ctx, nil
+		}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := p.newSpan(ctx, name, opts, true)
+	return s, s
+}
+
+// Begin starts a span for a function without a context parameter: its
+// parent is the goroutine's current span (the enclosing traced call on the
+// same goroutine, or the span a Bind-wrapped goroutine was bound to). The
+// span becomes the goroutine's current span until it ends. Disabled: nil.
+func Begin(name string, opts ...StartOption) *Span {
+	p := active.Load()
+	if p == disabledP {
+		return nil
+	}
+	return beginSlow(p, name, opts)
+}
+
+func beginSlow(p *pipeline, name string, opts []StartOption) *Span {
+	if p == nil {
+		if p = initFromEnv(); p == disabledP {
+			return nil
+		}
+	}
+	return p.newSpan(context.Background(), name, opts, false)
+}
+
+// newSpan allocates and starts a span (the only allocation of Start when
+// the span has at most nInlineAttrs attributes and no inherited ones).
+func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption, fromCtx bool) *Span {
+	p.ensureStarted()
+	s := &Span{p: p, parentCtx: ctx}
+	s.goid = curGoid()
+	prev := swapCurrent(s.goid, s)
+	s.prev = prev
+
+	var parent *Span
+	var remote oteltrace.SpanContext
+	if fromCtx {
+		parent = SpanFromContext(ctx)
+		if parent == nil {
+			remote = oteltrace.SpanContextFromContext(ctx)
+		}
+	}
+	switch {
+	case parent != nil:
+		// A context saved earlier may carry an ancestor of the goroutine's
+		// current span; the deeper span is the better parent.
+		if prev != nil && prev != parent && isAncestor(parent, prev) {
+			parent = prev
+		}
+	case remote.IsValid():
+	default:
+		parent = prev
+	}
+
+	r := &s.rec
+	r.Name = name
+	r.Start = time.Now()
+	r.SpanID = newSpanID()
+	switch {
+	case parent != nil:
+		s.parent = parent
+		s.sampled = parent.sampled
+		r.TraceID = parent.rec.TraceID
+		r.ParentSpanID = parent.rec.SpanID
+		r.Inherited = parent.rec.Inherited
+	case remote.IsValid():
+		s.sampled = remote.IsSampled() && p.sample(record.TraceID(remote.TraceID()))
+		r.TraceID = record.TraceID(remote.TraceID())
+		r.ParentSpanID = record.SpanID(remote.SpanID())
+		r.RemoteParent = true
+	default:
+		r.TraceID = newTraceID()
+		s.sampled = p.sample(r.TraceID)
+	}
+	if !s.sampled {
+		return s
+	}
+	r.Resource = p.resource
+	r.Attrs = s.attrBuf[:0]
+	ownInherited := false
+	for _, o := range opts {
+		switch o := o.(type) {
+		case Kind:
+			r.Kind = record.Kind(o)
+		case Type:
+			r.Type = record.Type(o)
+		case attrOption:
+			r.Attrs = append(r.Attrs, p.redactAttr(record.Attr{Key: o.key, Value: record.AnyValue(o.value)}))
+		case attrsOption:
+			for _, a := range o {
+				r.Attrs = append(r.Attrs, p.redactAttr(a))
+			}
+		case tagsOption:
+			r.Tags = append(r.Tags, o...)
+		case inheritedOption:
+			if !ownInherited {
+				r.Inherited = slices.Clone(r.Inherited)
+				ownInherited = true
+			}
+			a := p.redactAttr(record.Attr{Key: o.key, Value: record.AnyValue(o.value)})
+			if i := slices.IndexFunc(r.Inherited, func(x record.Attr) bool { return x.Key == a.Key }); i >= 0 {
+				r.Inherited[i] = a
+			} else {
+				r.Inherited = append(r.Inherited, a)
+			}
+		}
+	}
+	if ownInherited {
+		r.Inherited = slices.Clip(r.Inherited)
+	}
+	return s
+}
+
+// isAncestor reports whether a is a strict ancestor of s.
+func isAncestor(a, s *Span) bool {
+	for c, n := s.parent, 0; c != nil && n < maxChain; c, n = c.parent, n+1 {
+		if c == a {
+			return true
+		}
+	}
+	return false
+}
+
+func newTraceID() record.TraceID {
+	var id record.TraceID
+	for !id.IsValid() {
+		binary.BigEndian.PutUint64(id[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(id[8:], rand.Uint64())
+	}
+	return id
+}
+
+func newSpanID() record.SpanID {
+	var id record.SpanID
+	for !id.IsValid() {
+		binary.BigEndian.PutUint64(id[:], rand.Uint64())
+	}
+	return id
+}
+
+// End ends the span: it stops the clock, makes the previous span current
+// again on the span's goroutine, rolls its energy up into its parent, and
+// queues it for export. Calling End more than once does nothing.
+func (s *Span) End() {
+	if s == nil {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	s.rec.End = now
+	s.mu.Unlock()
+	popCurrent(s)
+	if !s.sampled {
+		return
+	}
+	s.finishImpact()
+	for _, h := range endHooks {
+		h(s, &s.rec)
+	}
+	s.p.enqueue(s)
+}
+
+// finishImpact copies the energy accumulators into the record and rolls
+// them up into the parent.
+func (s *Span) finishImpact() {
+	total := 0.0
+	for i := range s.energy {
+		j := s.Energy(record.EnergySource(i))
+		if j == 0 {
+			continue
+		}
+		s.rec.Impact.Joules[i] = j
+		total += j
+		if s.parent != nil {
+			s.parent.AddEnergy(record.EnergySource(i), j)
+		}
+	}
+	if total != 0 {
+		s.rec.Impact.EnergyKWh = total / 3.6e6
+	}
+}
+
+// Finish is what generated code defers:
+//
+//	defer func() { span.Finish(err, recover()) }()
+//
+// It records err (status error and an exception event) when non-nil. When
+// recovered is non-nil it records the panic, ends the span, flushes the
+// pipeline (best effort, bounded by the shutdown timeout) when the span is
+// the outermost one on its goroutine, and panics again with the same value,
+// so recover in the caller and the crash message behave as without
+// tracing. Otherwise it ends the span. On a nil span it only re-panics.
+func (s *Span) Finish(err error, recovered any) {
+	if recovered != nil {
+		if s != nil {
+			s.RecordPanic(recovered)
+			outermost := s.prev == nil || s.prev.goid != s.goid
+			s.End()
+			if outermost {
+				s.p.flushBestEffort()
+			}
+		}
+		panic(recovered)
+	}
+	if err != nil {
+		s.RecordError(err)
+	}
+	s.End()
+}
+
+// Guard ends the span and, during a panic, records it and re-panics with
+// the same value. Use it as
+//
+//	defer span.Guard()
+//
+// (it must be the deferred call itself for recover to work).
+func (s *Span) Guard() {
+	if v := recover(); v != nil {
+		s.Finish(nil, v)
+		return
+	}
+	s.End()
+}

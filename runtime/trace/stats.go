@@ -1,0 +1,25 @@
+package trace
+
+import "sync/atomic"
+
+// Stats are process-wide counters of the span pipeline.
+type Stats struct {
+	Exported     uint64 // spans handed to the exporters
+	Dropped      uint64 // spans dropped: queue full (non-blocking mode) or ended after Shutdown
+	ExportErrors uint64 // errors returned by exporters (Export and Shutdown)
+	ExportPanics uint64 // panics recovered from exporters
+}
+
+var stats struct {
+	exported, dropped, errors, panics atomic.Uint64
+}
+
+// ReadStats returns the counters accumulated since the program started.
+func ReadStats() Stats {
+	return Stats{
+		Exported:     stats.exported.Load(),
+		Dropped:      stats.dropped.Load(),
+		ExportErrors: stats.errors.Load(),
+		ExportPanics: stats.panics.Load(),
+	}
+}
