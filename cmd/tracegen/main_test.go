@@ -83,6 +83,7 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		cmds[name] = fn
 	}
 	add("exits", cmdExits)
+	add("replace", cmdReplace)
 	add("treehash", cmdTreehash)
 	add("spans", cmdSpans)
 	return cmds
@@ -109,6 +110,21 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdReplace edits a file in place, replacing the first old by new; it fails
+// when old does not occur: replace file old new.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace file old new")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !strings.Contains(string(data), args[1]) {
+		ts.Fatalf("replace: %q not found in %s", args[1], args[0])
+	}
+	ts.Check(os.WriteFile(path, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o666))
 }
 
 // cmdTreehash prints one hash of every file (name, mode, bytes) under a
