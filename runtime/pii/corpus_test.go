@@ -230,7 +230,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			r, err := fromLookup(func(k string) string { return tt.env[k] })
+			r, err := FromLookup(func(k string) string { return tt.env[k] })
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}

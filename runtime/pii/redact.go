@@ -47,10 +47,11 @@ const (
 // bad value it returns an error naming the variable, and a Redactor that
 // redacts all types, so that a typo never leaks data.
 func FromEnv() (*Redactor, error) {
-	return fromLookup(os.Getenv)
+	return FromLookup(os.Getenv)
 }
 
-func fromLookup(get func(string) string) (*Redactor, error) {
+// FromLookup is FromEnv reading variables through get.
+func FromLookup(get func(string) string) (*Redactor, error) {
 	mode, err := ParseMode(get(EnvMode))
 	if err != nil {
 		return New(ModeRedact, nil, nil), err
