@@ -36,6 +36,9 @@ type Config struct {
 	All        bool     // -all: trace every function with a body except init, _test.go, generated files, //trace:ignore
 	Strip      bool     // remove instrumentation instead of adding it
 	Mode       Mode
+	// Calls, when set, routes matching call sites (LLM SDK calls) through
+	// runtime wrappers; see CallRewriter.
+	Calls CallRewriter
 }
 
 // File is the outcome for one Go source file.
@@ -66,11 +69,5 @@ type Result struct {
 // Run loads the packages matching patterns and computes the rewrite of each of their files.
 // It returns an error (not an *Error list) only when the packages cannot be loaded at all.
 func Run(cfg Config, patterns ...string) (*Result, error) {
-	return nil, fmt.Errorf("instrument.Run: not implemented yet")
-}
-
-// StripSource removes tracegen instrumentation from one file's source, returning
-// the exact bytes the file had before it was instrumented.
-func StripSource(src []byte) ([]byte, error) {
-	return nil, fmt.Errorf("instrument.StripSource: not implemented yet")
+	return run(cfg, patterns)
 }

@@ -1,0 +1,319 @@
+package instrument
+
+import (
+	"fmt"
+	"go/token"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// DirectivePrefix starts every tracegen directive comment.
+const DirectivePrefix = "//trace:"
+
+// Verb is the first word of a directive: the span type, or ignore.
+type Verb string
+
+// The verbs a directive may use.
+const (
+	VerbSpan   Verb = "span"
+	VerbLLM    Verb = "llm"
+	VerbTool   Verb = "tool"
+	VerbAgent  Verb = "agent"
+	VerbChain  Verb = "chain"
+	VerbTask   Verb = "task"
+	VerbIgnore Verb = "ignore"
+)
+
+// typeOption maps a verb to the runtime option naming its span type ("" = none).
+var typeOption = map[Verb]string{
+	VerbSpan: "", VerbLLM: "TypeLLM", VerbTool: "TypeTool", VerbAgent: "TypeAgent",
+	VerbChain: "TypeChain", VerbTask: "TypeTask", VerbIgnore: "",
+}
+
+// kindOption maps a kind= value to the runtime option.
+var kindOption = map[string]string{
+	"internal": "KindInternal", "server": "KindServer", "client": "KindClient",
+	"producer": "KindProducer", "consumer": "KindConsumer",
+}
+
+// KV is one key/value pair of a directive, in the order written.
+type KV struct {
+	Key, Value string
+}
+
+// Directive is a parsed //trace: comment.
+type Directive struct {
+	Pos       token.Position // position of the comment
+	Verb      Verb
+	Name      string // name=; "" means the default pkg.Func
+	Kind      string // kind=; "" means the runtime default (internal)
+	Attrs     []KV   // attr.<k>=<v>, in order
+	Inherited []KV   // inherit.<k>=<v>, in order
+	Input     bool   // record arguments
+	Output    bool   // record results
+	Agent     string // agent=
+	Model     string // model=
+	Tags      []string
+}
+
+// IsDirective reports whether a comment's text (with its // marker) is a tracegen directive line.
+func IsDirective(text string) bool { return strings.HasPrefix(text, DirectivePrefix) }
+
+// ParseDirective parses one directive comment. text is the raw comment text,
+// starting with "//trace:"; pos is the position of its first slash. Errors are
+// *Error values positioned at the offending token.
+func ParseDirective(text string, pos token.Position) (*Directive, error) {
+	errAt := func(off int, format string, args ...any) error {
+		p := pos
+		p.Offset += off
+		p.Column += off
+		return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
+	}
+	if !IsDirective(text) {
+		return nil, errAt(0, "not a //trace: directive")
+	}
+	if strings.ContainsAny(text, "\n\r") {
+		return nil, errAt(0, "directive must be a single // line")
+	}
+	d := &Directive{Pos: pos}
+	toks, err := splitDirective(text, len(DirectivePrefix))
+	if err != nil {
+		var te *tokErr
+		if ok := asTokErr(err, &te); ok {
+			return nil, errAt(te.off, "%s", te.msg)
+		}
+		return nil, err
+	}
+	if len(toks) == 0 || toks[0].off != len(DirectivePrefix) {
+		return nil, errAt(len(DirectivePrefix), "missing verb after //trace: (want span, llm, tool, agent, chain, task or ignore)")
+	}
+	verb := toks[0]
+	if verb.hasValue || verb.quoted {
+		return nil, errAt(verb.off, "missing verb after //trace: (want span, llm, tool, agent, chain, task or ignore)")
+	}
+	if _, ok := typeOption[Verb(verb.key)]; !ok {
+		return nil, errAt(verb.off, "unknown directive verb %q (want span, llm, tool, agent, chain, task or ignore)", verb.key)
+	}
+	d.Verb = Verb(verb.key)
+	seen := map[string]bool{}
+	for _, t := range toks[1:] {
+		if d.Verb == VerbIgnore {
+			return nil, errAt(t.off, "//trace:ignore takes no keys")
+		}
+		if seen[t.key] {
+			return nil, errAt(t.off, "duplicate key %q", t.key)
+		}
+		seen[t.key] = true
+		switch {
+		case t.key == "input" || t.key == "output":
+			if t.hasValue {
+				return nil, errAt(t.off, "key %q takes no value", t.key)
+			}
+			if t.key == "input" {
+				d.Input = true
+			} else {
+				d.Output = true
+			}
+			continue
+		case !t.hasValue:
+			if isKnownKey(t.key) {
+				return nil, errAt(t.off, "key %q needs a value (%s=...)", t.key, t.key)
+			}
+			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, agent, model or tags)", t.key)
+		case t.value == "":
+			return nil, errAt(t.valOff, "empty value for key %q", t.key)
+		}
+		switch {
+		case t.key == "name":
+			d.Name = t.value
+		case t.key == "kind":
+			if _, ok := kindOption[t.value]; !ok {
+				return nil, errAt(t.valOff, "bad kind %q (want internal, server, client, producer or consumer)", t.value)
+			}
+			d.Kind = t.value
+		case t.key == "agent":
+			d.Agent = t.value
+		case t.key == "model":
+			d.Model = t.value
+		case t.key == "tags":
+			for _, tag := range strings.Split(t.value, ",") {
+				tag = strings.TrimSpace(tag)
+				if tag == "" {
+					return nil, errAt(t.valOff, "empty tag in %q", t.value)
+				}
+				d.Tags = append(d.Tags, tag)
+			}
+		case strings.HasPrefix(t.key, "attr."):
+			k := t.key[len("attr."):]
+			if k == "" {
+				return nil, errAt(t.off, "missing attribute name after attr.")
+			}
+			d.Attrs = append(d.Attrs, KV{k, t.value})
+		case strings.HasPrefix(t.key, "inherit."):
+			k := t.key[len("inherit."):]
+			if k == "" {
+				return nil, errAt(t.off, "missing attribute name after inherit.")
+			}
+			d.Inherited = append(d.Inherited, KV{k, t.value})
+		default:
+			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, agent, model or tags)", t.key)
+		}
+	}
+	return d, nil
+}
+
+func isKnownKey(k string) bool {
+	switch k {
+	case "name", "kind", "agent", "model", "tags":
+		return true
+	}
+	return strings.HasPrefix(k, "attr.") || strings.HasPrefix(k, "inherit.")
+}
+
+// dtok is one whitespace-separated item of a directive.
+type dtok struct {
+	off      int // byte offset of the item in the comment text
+	key      string
+	hasValue bool
+	value    string
+	valOff   int
+	quoted   bool
+}
+
+type tokErr struct {
+	off int
+	msg string
+}
+
+func (e *tokErr) Error() string { return e.msg }
+
+func asTokErr(err error, target **tokErr) bool {
+	te, ok := err.(*tokErr)
+	if ok {
+		*target = te
+	}
+	return ok
+}
+
+// splitDirective splits text[start:] into key[=value] items. Values may be
+// double-quoted (Go escapes) or back-quoted (raw).
+func splitDirective(text string, start int) ([]dtok, error) {
+	var toks []dtok
+	i := start
+	for {
+		for i < len(text) && (text[i] == ' ' || text[i] == '\t') {
+			i++
+		}
+		if i >= len(text) {
+			return toks, nil
+		}
+		t := dtok{off: i}
+		j := i
+		for j < len(text) && text[j] != '=' && text[j] != ' ' && text[j] != '\t' {
+			if text[j] == '"' || text[j] == '`' {
+				return nil, &tokErr{j, "unexpected quote in key (quote only values: key=\"a b\")"}
+			}
+			j++
+		}
+		t.key = text[i:j]
+		if err := checkKey(t.key, i); err != nil {
+			return nil, err
+		}
+		if j < len(text) && text[j] == '=' {
+			t.hasValue = true
+			j++
+			t.valOff = j
+			if j < len(text) && (text[j] == '"' || text[j] == '`') {
+				end, err := quotedEnd(text, j)
+				if err != nil {
+					return nil, err
+				}
+				v, uerr := strconv.Unquote(text[j:end])
+				if uerr != nil {
+					return nil, &tokErr{j, fmt.Sprintf("bad quoted value %s: %v", text[j:end], uerr)}
+				}
+				t.value, t.quoted = v, true
+				j = end
+				if j < len(text) && text[j] != ' ' && text[j] != '\t' {
+					return nil, &tokErr{j, "missing space after quoted value"}
+				}
+			} else {
+				k := j
+				for k < len(text) && text[k] != ' ' && text[k] != '\t' {
+					if text[k] == '"' || text[k] == '`' {
+						return nil, &tokErr{k, "unexpected quote inside value (quote the whole value: key=\"a b\")"}
+					}
+					k++
+				}
+				t.value = text[j:k]
+				j = k
+			}
+		}
+		toks = append(toks, t)
+		i = j
+	}
+}
+
+// quotedEnd returns the offset just past the closing quote of the string starting at text[i].
+func quotedEnd(text string, i int) (int, error) {
+	q := text[i]
+	for j := i + 1; j < len(text); j++ {
+		switch text[j] {
+		case '\\':
+			if q == '"' {
+				j++
+			}
+		case q:
+			return j + 1, nil
+		}
+	}
+	return 0, &tokErr{i, "unterminated quoted value"}
+}
+
+func checkKey(key string, off int) error {
+	if key == "" {
+		return &tokErr{off, "missing key before '='"}
+	}
+	for k, r := range key {
+		if r == utf8.RuneError {
+			return &tokErr{off + k, "invalid UTF-8 in key"}
+		}
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-' || r == '/') {
+			return &tokErr{off + k, fmt.Sprintf("invalid character %q in key %q", r, key)}
+		}
+	}
+	return nil
+}
+
+// options renders the runtime options of d, each as Go source using alias.
+func (d *Directive) options(alias string) []string {
+	var opts []string
+	if t := typeOption[d.Verb]; t != "" {
+		opts = append(opts, alias+"."+t)
+	}
+	if d.Kind != "" {
+		opts = append(opts, alias+"."+kindOption[d.Kind])
+	}
+	for _, kv := range d.Attrs {
+		opts = append(opts, fmt.Sprintf("%s.WithAttr(%s, %s)", alias, strconv.Quote(kv.Key), strconv.Quote(kv.Value)))
+	}
+	for _, kv := range d.Inherited {
+		opts = append(opts, fmt.Sprintf("%s.WithInherited(%s, %s)", alias, strconv.Quote(kv.Key), strconv.Quote(kv.Value)))
+	}
+	if len(d.Tags) > 0 {
+		q := make([]string, len(d.Tags))
+		for i, t := range d.Tags {
+			q[i] = strconv.Quote(t)
+		}
+		opts = append(opts, fmt.Sprintf("%s.WithTags(%s)", alias, strings.Join(q, ", ")))
+	}
+	if d.Agent != "" {
+		opts = append(opts, fmt.Sprintf("%s.WithAttr(\"gen_ai.agent.name\", %s)", alias, strconv.Quote(d.Agent)))
+	}
+	if d.Model != "" {
+		opts = append(opts, fmt.Sprintf("%s.WithAttr(\"gen_ai.request.model\", %s)", alias, strconv.Quote(d.Model)))
+	}
+	return opts
+}

@@ -1,0 +1,225 @@
+package instrument
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// loadedPkg groups the files of one package (test variants merged).
+type loadedPkg struct {
+	path  string
+	name  string
+	files []*srcFile
+}
+
+func run(cfg Config, patterns []string) (*Result, error) {
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	lcfg := &packages.Config{
+		Mode:       packages.NeedName | packages.NeedFiles,
+		Dir:        cfg.Dir,
+		BuildFlags: cfg.BuildFlags,
+		Tests:      cfg.Tests,
+	}
+	pkgs, err := packages.Load(lcfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	res := &Result{}
+	byPath := map[string]*loadedPkg{}
+	seen := map[string]bool{}
+	goroot := filepath.Clean(runtime.GOROOT()) + string(filepath.Separator)
+	var order []*loadedPkg
+	for _, p := range pkgs {
+		for _, e := range p.Errors {
+			res.Errors = append(res.Errors, listError(e))
+		}
+		if strings.HasSuffix(p.ID, ".test") || len(p.GoFiles) == 0 {
+			continue // the generated test main, or nothing to do
+		}
+		lp := byPath[p.PkgPath]
+		if lp == nil {
+			lp = &loadedPkg{path: p.PkgPath, name: p.Name}
+			byPath[p.PkgPath] = lp
+			order = append(order, lp)
+		}
+		paths := append([]string(nil), p.GoFiles...)
+		if cfg.Mode == InPlace {
+			// Files excluded by build constraints are instrumented too, so the
+			// committed result does not depend on the machine that ran tracegen.
+			for _, f := range p.IgnoredFiles {
+				if strings.HasSuffix(f, ".go") && packageName(f) == p.Name {
+					paths = append(paths, f)
+				}
+			}
+		}
+		for _, path := range paths {
+			if seen[path] || strings.HasPrefix(path, goroot) {
+				continue
+			}
+			seen[path] = true
+			src, err := os.ReadFile(path)
+			if err != nil {
+				res.Errors = append(res.Errors, &Error{Pos: token.Position{Filename: path}, Msg: err.Error()})
+				continue
+			}
+			lp.files = append(lp.files, &srcFile{path: path, orig: src,
+				test: strings.HasSuffix(path, "_test.go"), generated: isGenerated(src)})
+		}
+	}
+	if len(res.Errors) > 0 && len(order) == 0 {
+		return res, nil
+	}
+	typed, terr := typeCheckAll(cfg, order)
+	if terr != nil {
+		return nil, terr
+	}
+	// Packages are independent: process them in parallel, report in order.
+	outs := make([][]*File, len(order))
+	errs := make([][]*Error, len(order))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, lp := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sort.Slice(lp.files, func(a, b int) bool { return lp.files[a].path < lp.files[b].path })
+			var tc typeCheckFunc
+			if t := typed[lp.path]; t != nil {
+				tc = t.check
+			}
+			outs[i], errs[i] = processPackage(cfg, lp.path, lp.name, lp.files, tc)
+		}()
+	}
+	wg.Wait()
+	idx := make([]int, len(order))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return order[idx[a]].path < order[idx[b]].path })
+	for _, i := range idx {
+		res.Files = append(res.Files, outs[i]...)
+		res.Errors = append(res.Errors, errs[i]...)
+	}
+	return res, nil
+}
+
+// packageName reads only the package clause of a file ("" on error).
+func packageName(path string) string {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly)
+	if err != nil {
+		return ""
+	}
+	return f.Name.Name
+}
+
+// listError converts a go/packages error ("file:line:col: msg" or a bare message).
+func listError(e packages.Error) *Error {
+	pos := token.Position{}
+	if e.Pos != "" && e.Pos != "-" {
+		parts := strings.Split(e.Pos, ":")
+		pos.Filename = parts[0]
+		if len(parts) > 1 {
+			pos.Line, _ = strconv.Atoi(parts[1])
+		}
+		if len(parts) > 2 {
+			pos.Column, _ = strconv.Atoi(parts[2])
+		}
+	}
+	return &Error{Pos: pos, Msg: e.Msg}
+}
+
+// typedPkg is the result of type-checking one package for call rules.
+type typedPkg struct {
+	fset  *token.FileSet
+	files map[string]*ast.File
+	pkg   *types.Package
+	info  *types.Info
+	err   error
+}
+
+func (t *typedPkg) check(map[string][]byte) (*token.FileSet, map[string]*ast.File, *types.Package, *types.Info, error) {
+	return t.fset, t.files, t.pkg, t.info, t.err
+}
+
+// typeCheckAll type-checks, in one go/packages call, the packages whose files
+// import an SDK path of cfg.Calls. Sources are the stripped versions (through
+// an overlay) so that positions match what the rewriter sees.
+func typeCheckAll(cfg Config, pkgs []*loadedPkg) (map[string]*typedPkg, error) {
+	if cfg.Calls == nil || cfg.Strip {
+		return nil, nil
+	}
+	imports := cfg.Calls.Imports()
+	overlay := map[string][]byte{}
+	var want []string
+	for _, lp := range pkgs {
+		need := false
+		for _, f := range lp.files {
+			if f.test {
+				continue
+			}
+			if importsAny(f.orig, imports) {
+				need = true
+			}
+		}
+		if !need {
+			continue
+		}
+		want = append(want, lp.path)
+		for _, f := range lp.files {
+			if bytes.Contains(f.orig, []byte(importMarker)) {
+				if b, err := stripFile(f.path, f.orig); err == nil {
+					overlay[f.path] = b
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	lcfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedTypes |
+			packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedImports,
+		Dir:        cfg.Dir,
+		BuildFlags: cfg.BuildFlags,
+		Overlay:    overlay,
+		Fset:       token.NewFileSet(),
+	}
+	loaded, err := packages.Load(lcfg, want...)
+	if err != nil {
+		return nil, fmt.Errorf("type-checking packages for LLM call rules: %w", err)
+	}
+	out := map[string]*typedPkg{}
+	for _, p := range loaded {
+		t := &typedPkg{fset: lcfg.Fset, files: map[string]*ast.File{}, pkg: p.Types, info: p.TypesInfo}
+		for i, f := range p.Syntax {
+			if i < len(p.CompiledGoFiles) {
+				t.files[p.CompiledGoFiles[i]] = f
+			}
+		}
+		if p.Types == nil || p.TypesInfo == nil {
+			msg := "no type information"
+			if len(p.Errors) > 0 {
+				msg = p.Errors[0].Error()
+			}
+			t.err = fmt.Errorf("%s", msg)
+		}
+		out[p.PkgPath] = t
+	}
+	return out, nil
+}

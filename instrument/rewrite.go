@@ -1,0 +1,681 @@
+package instrument
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+)
+
+// Markers left in in-place output so that StripSource can restore the exact
+// original bytes. Overlay output carries no markers: it is never stripped.
+const (
+	// importMarker is the doc comment of the import declarations tracegen adds.
+	importMarker = "//tracegen:generated"
+	// wasMarker trails the first generated line of a function whose signature or
+	// body layout had to change; it holds the original text of those parts.
+	wasMarker = "//tracegen:was"
+)
+
+// fileJob is everything the rewrite of one file needs. The file is already
+// stripped of earlier instrumentation.
+type fileJob struct {
+	fset    *token.FileSet
+	file    *ast.File
+	src     []byte
+	mode    Mode
+	all     bool   // trace every function with a body (except init and //trace:ignore)
+	alias   string // name under which the runtime is imported
+	stop    bool   // add defer Stop() to func main and turn os.Exit into Exit
+	generic map[string]bool
+	// Call rewriting (nil when no rule applies to the package).
+	calls    CallRewriter
+	info     *types.Info
+	pkg      *types.Package
+	aliasFor func(path string) string // collision-free alias for a wrapper import path
+}
+
+// fileResult is the plan for one file.
+type fileResult struct {
+	edits   []edit
+	funcs   []string
+	errs    []*Error
+	imports []importReq // imports the edits need, in first-use order
+	osBlank *ast.ImportSpec
+	osOrig  string
+}
+
+type importReq struct{ alias, path string }
+
+type rewriter struct {
+	fileJob
+	res        fileResult
+	usedImport map[string]bool
+	osName     string          // name of the "os" import ("" if none)
+	importName map[string]bool // names of the file's imports
+	lits       []*litInfo      // every function literal in source order
+	litTrace   map[*ast.FuncLit]*Directive
+	callDone   map[*ast.CallExpr]bool // calls rewritten by the call hook
+}
+
+type litInfo struct {
+	lit  *ast.FuncLit
+	name string // default span name
+	line int
+}
+
+// rewriteFile plans the instrumentation of one file.
+func rewriteFile(job fileJob) fileResult {
+	r := &rewriter{fileJob: job, usedImport: map[string]bool{}, importName: map[string]bool{},
+		litTrace: map[*ast.FuncLit]*Directive{}, callDone: map[*ast.CallExpr]bool{}}
+	r.scanImports()
+	r.collectLits()
+	pkgName := r.file.Name.Name
+	docs := map[*ast.CommentGroup]bool{}
+	type tracedDecl struct {
+		fd *ast.FuncDecl
+		d  *Directive
+	}
+	var decls []tracedDecl
+	var mainDecl *ast.FuncDecl
+	for _, decl := range r.file.Decls {
+		fd, ok := decl.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		if fd.Recv == nil && fd.Name.Name == "main" && pkgName == "main" && fd.Type.TypeParams == nil {
+			mainDecl = fd
+		}
+		var d *Directive
+		if fd.Doc != nil {
+			docs[fd.Doc] = true
+			d = r.directiveIn(fd.Doc)
+			if d != nil && fd.Body == nil {
+				r.errorf(d.Pos, "//trace:%s on function %s without a body", d.Verb, fd.Name.Name)
+				continue
+			}
+		}
+		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
+			d = &Directive{Verb: VerbSpan, Pos: r.fset.Position(fd.Pos())}
+		}
+		if d != nil && d.Verb != VerbIgnore {
+			decls = append(decls, tracedDecl{fd, d})
+		}
+	}
+	// Directives on function literals: the comment must be on the line above.
+	for _, cg := range r.file.Comments {
+		if docs[cg] {
+			continue
+		}
+		d := r.directiveIn(cg)
+		if d == nil {
+			continue
+		}
+		target := r.fset.Position(cg.End()).Line + 1
+		var found *litInfo
+		for _, li := range r.lits {
+			if li.line == target {
+				found = li
+				break
+			}
+		}
+		if found == nil {
+			r.errorf(d.Pos, "//trace:%s must be in the doc comment of a function or on the line above a function literal", d.Verb)
+			continue
+		}
+		if d.Verb != VerbIgnore {
+			r.litTrace[found.lit] = d
+		}
+	}
+	if len(r.res.errs) > 0 {
+		return r.res
+	}
+	// Call rewrites first: go statements must know which calls they wrap.
+	if r.calls != nil && r.info != nil {
+		r.rewriteCalls()
+	}
+	for _, td := range decls {
+		r.traceFunc(td.fd, td.fd.Recv, td.fd.Type, td.fd.Body, r.declName(td.fd), td.d, td.fd == mainDecl && r.stop)
+	}
+	if mainDecl != nil && r.stop {
+		traced := false
+		for _, td := range decls {
+			traced = traced || td.fd == mainDecl
+		}
+		if !traced && mainDecl.Body != nil {
+			r.traceFunc(mainDecl, nil, mainDecl.Type, mainDecl.Body, "", nil, true)
+		}
+		if mainDecl.Body != nil {
+			r.rewriteExits(mainDecl.Body)
+		}
+	}
+	for _, li := range r.lits {
+		if d := r.litTrace[li.lit]; d != nil {
+			r.traceFunc(li.lit, nil, li.lit.Type, li.lit.Body, li.name, d, false)
+		}
+	}
+	return r.res
+}
+
+func (r *rewriter) errorf(pos token.Position, format string, args ...any) {
+	r.res.errs = append(r.res.errs, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// directiveIn parses the directive lines of a comment group; nil if none.
+func (r *rewriter) directiveIn(cg *ast.CommentGroup) *Directive {
+	var found *Directive
+	for _, c := range cg.List {
+		if !IsDirective(c.Text) {
+			continue
+		}
+		pos := r.fset.Position(c.Slash)
+		d, err := ParseDirective(c.Text, pos)
+		if err != nil {
+			if e, ok := err.(*Error); ok {
+				r.res.errs = append(r.res.errs, e)
+			} else {
+				r.errorf(pos, "%v", err)
+			}
+			return nil
+		}
+		if found != nil {
+			r.errorf(pos, "more than one //trace: directive for the same function (first at line %d)", found.Pos.Line)
+			return nil
+		}
+		found = d
+	}
+	return found
+}
+
+func (r *rewriter) scanImports() {
+	for _, imp := range r.file.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		name := path[strings.LastIndex(path, "/")+1:]
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		r.importName[name] = true
+		if path == "os" && name != "_" && name != "." && r.osName == "" {
+			r.osName = name
+		}
+	}
+}
+
+// contextName is the file's name for the context package ("" if not imported).
+func (r *rewriter) contextName() string {
+	for _, imp := range r.file.Imports {
+		if imp.Path.Value == `"context"` {
+			if imp.Name == nil {
+				return "context"
+			}
+			if imp.Name.Name != "_" && imp.Name.Name != "." {
+				return imp.Name.Name
+			}
+		}
+	}
+	return ""
+}
+
+func (r *rewriter) collectLits() {
+	pkg := r.file.Name.Name
+	for _, decl := range r.file.Decls {
+		prefix := pkg
+		if fd, ok := decl.(*ast.FuncDecl); ok {
+			prefix = r.declName(fd)
+		}
+		n := 0
+		ast.Inspect(decl, func(node ast.Node) bool {
+			if lit, ok := node.(*ast.FuncLit); ok {
+				n++
+				r.lits = append(r.lits, &litInfo{lit: lit, name: prefix + ".func" + strconv.Itoa(n), line: r.fset.Position(lit.Pos()).Line})
+			}
+			return true
+		})
+	}
+}
+
+// declName is the default span name: pkg.Func or pkg.Type.Method.
+func (r *rewriter) declName(fd *ast.FuncDecl) string {
+	name := r.file.Name.Name + "."
+	if fd.Recv != nil && len(fd.Recv.List) > 0 {
+		if t := recvTypeName(fd.Recv.List[0].Type); t != "" {
+			name += t + "."
+		}
+	}
+	return name + fd.Name.Name
+}
+
+func recvTypeName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+func (r *rewriter) off(p token.Pos) int { return r.fset.Position(p).Offset }
+
+func (r *rewriter) add(pos, end int, text string) {
+	r.res.edits = append(r.res.edits, edit{pos, end, text})
+}
+
+func (r *rewriter) useImport(alias, path string) {
+	if !r.usedImport[path] {
+		r.usedImport[path] = true
+		r.res.imports = append(r.res.imports, importReq{alias, path})
+	}
+}
+
+// isContextType reports whether e spells context.Context under the file's import name.
+func isContextType(e ast.Expr, ctxPkg string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok || ctxPkg == "" {
+		return false
+	}
+	id, ok := sel.X.(*ast.Ident)
+	return ok && id.Name == ctxPkg && sel.Sel.Name == "Context"
+}
+
+func isErrorType(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "error"
+}
+
+// traceFunc plans the instrumentation of one function. d is nil when only the
+// main-function additions (stop) are wanted.
+func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncType, body *ast.BlockStmt, name string, d *Directive, stop bool) {
+	used := map[string]bool{r.alias: true}
+	identNames(node, used)
+	A := r.alias
+	var params, results *string // original text when changed
+	var sigEdits []edit
+	src := r.src
+
+	var lines []string // generated statements, in order
+	if stop {
+		lines = append(lines, "defer "+A+".Stop()")
+	}
+	if d != nil {
+		spanName := name
+		if d.Name != "" {
+			spanName = d.Name
+		}
+		span := fresh("span", used)
+		// context parameter
+		ctxName := ""
+		ctxPkg := r.contextName()
+		if typ.Params != nil {
+			unnamed := len(typ.Params.List) > 0 && len(typ.Params.List[0].Names) == 0
+			for _, f := range typ.Params.List {
+				if !isContextType(f.Type, ctxPkg) {
+					continue
+				}
+				if unnamed {
+					ctxName = fresh("ctx", used)
+					for _, g := range typ.Params.List {
+						n := "_"
+						if g == f {
+							n = ctxName
+						}
+						p := r.off(g.Type.Pos())
+						sigEdits = append(sigEdits, edit{p, p, n + " "})
+					}
+				} else {
+					id := f.Names[0]
+					if id.Name == "_" {
+						ctxName = fresh("ctx", used)
+						sigEdits = append(sigEdits, edit{r.off(id.Pos()), r.off(id.End()), ctxName})
+					} else {
+						ctxName = id.Name
+					}
+				}
+				break
+			}
+			if len(sigEdits) > 0 {
+				s := string(src[r.off(typ.Params.Opening) : r.off(typ.Params.Closing)+1])
+				params = &s
+			}
+		}
+		// results
+		errName := "nil"
+		var outNames []string
+		if res := typ.Results; res != nil && len(res.List) > 0 {
+			last := res.List[len(res.List)-1]
+			hasErr := isErrorType(last.Type)
+			named := len(res.List[0].Names) > 0
+			var resEdits []edit
+			if named {
+				if hasErr {
+					id := last.Names[len(last.Names)-1]
+					if id.Name == "_" {
+						errName = fresh("err", used)
+						resEdits = append(resEdits, edit{r.off(id.Pos()), r.off(id.End()), errName})
+					} else {
+						errName = id.Name
+					}
+				}
+				if d.Output {
+					for _, f := range res.List {
+						if f == last && hasErr {
+							continue
+						}
+						for _, id := range f.Names {
+							if id.Name != "_" {
+								outNames = append(outNames, id.Name)
+							}
+						}
+					}
+				}
+			} else if hasErr || d.Output {
+				names := make([]string, len(res.List))
+				for i, f := range res.List {
+					switch {
+					case hasErr && f == last:
+						errName = fresh("err", used)
+						names[i] = errName
+					case d.Output:
+						names[i] = fresh("result", used)
+						outNames = append(outNames, names[i])
+					default:
+						names[i] = "_"
+					}
+				}
+				if !res.Opening.IsValid() {
+					f := res.List[0]
+					resEdits = append(resEdits, edit{r.off(f.Type.Pos()), r.off(f.Type.Pos()), "(" + names[0] + " "},
+						edit{r.off(f.Type.End()), r.off(f.Type.End()), ")"})
+				} else {
+					for i, f := range res.List {
+						p := r.off(f.Type.Pos())
+						resEdits = append(resEdits, edit{p, p, names[i] + " "})
+					}
+				}
+			}
+			if len(resEdits) > 0 {
+				s := string(src[r.off(typ.Params.Closing)+1 : r.off(body.Lbrace)])
+				results = &s
+				sigEdits = append(sigEdits, resEdits...)
+			}
+		}
+		opts := d.options(A)
+		args := strconv.Quote(spanName)
+		if len(opts) > 0 {
+			args += ", " + strings.Join(opts, ", ")
+		}
+		if ctxName != "" {
+			lines = append(lines, fmt.Sprintf("%s, %s := %s.Start(%s, %s)", ctxName, span, A, ctxName, args))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s := %s.Begin(%s)", span, A, args))
+		}
+		if d.Input {
+			var kv []string
+			for _, f := range typ.Params.List {
+				if isContextType(f.Type, ctxPkg) {
+					continue
+				}
+				for _, id := range f.Names {
+					if id.Name != "_" {
+						kv = append(kv, strconv.Quote(id.Name), id.Name)
+					}
+				}
+			}
+			if len(kv) > 0 {
+				lines = append(lines, fmt.Sprintf("%s.RecordInput(%s)", span, strings.Join(kv, ", ")))
+			}
+		}
+		fin := fmt.Sprintf("%s.Finish(%s, recover())", span, errName)
+		if len(outNames) > 0 {
+			var kv []string
+			for _, n := range outNames {
+				kv = append(kv, strconv.Quote(n), n)
+			}
+			fin = fmt.Sprintf("%s.RecordOutput(%s); %s", span, strings.Join(kv, ", "), fin)
+		}
+		lines = append(lines, "defer func() { "+fin+" }()")
+		r.rewriteGos(body, span)
+		r.res.funcs = append(r.res.funcs, spanName)
+	}
+	if len(lines) == 0 {
+		return
+	}
+	r.useImport(A, RuntimePath)
+	r.res.edits = append(r.res.edits, sigEdits...)
+	r.insertLines(body, lines, params, results)
+}
+
+// insertLines places the generated statements at the top of body.
+func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, results *string) {
+	src := r.src
+	lb := r.off(body.Lbrace)
+	rb := r.off(body.Rbrace)
+	if r.mode == Overlay {
+		// Same line as the brace: no original line moves.
+		r.add(lb+1, lb+1, " "+strings.Join(lines, "; ")+";")
+		return
+	}
+	ind := lineIndent(src, rb)
+	// Is the rest of the brace's line empty (or only a // comment)?
+	eol := lineEnd(src, lb+1)
+	rest := strings.TrimLeft(string(src[lb+1:eol]), " \t")
+	simple := (rest == "" || strings.HasPrefix(rest, "//")) && eol < len(src) && eol < rb
+	var gaps []string
+	if !simple {
+		// Body on the brace's line: give every statement its own line and keep
+		// the original separators in the marker.
+		stmts := body.List
+		if len(stmts) == 0 {
+			gaps = []string{string(src[lb+1 : rb])}
+		} else {
+			gaps = append(gaps, string(src[lb+1:r.off(stmts[0].Pos())]))
+			for i := 1; i < len(stmts); i++ {
+				gaps = append(gaps, string(src[r.off(stmts[i-1].End()):r.off(stmts[i].Pos())]))
+			}
+			gaps = append(gaps, string(src[r.off(stmts[len(stmts)-1].End()):rb]))
+		}
+	}
+	first := lines[0]
+	if params != nil || results != nil || gaps != nil {
+		m := wasMarker
+		if params != nil {
+			m += " params=" + strconv.Quote(*params)
+		}
+		if results != nil {
+			m += " results=" + strconv.Quote(*results)
+		}
+		if gaps != nil {
+			q := make([]string, len(gaps))
+			for i, g := range gaps {
+				q[i] = strconv.Quote(g)
+			}
+			m += " gaps=" + strings.Join(q, ",")
+		}
+		first += " " + m
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i == 0 {
+			l = first
+		}
+		b.WriteString("\n" + ind + "\t" + l)
+	}
+	if simple {
+		r.add(eol, eol, b.String())
+		return
+	}
+	stmts := body.List
+	if len(stmts) == 0 {
+		r.add(lb+1, rb, b.String()+"\n"+ind)
+		return
+	}
+	r.add(lb+1, r.off(stmts[0].Pos()), b.String()+"\n"+ind+"\t")
+	for i := 1; i < len(stmts); i++ {
+		r.add(r.off(stmts[i-1].End()), r.off(stmts[i].Pos()), "\n"+ind+"\t")
+	}
+	r.add(r.off(stmts[len(stmts)-1].End()), rb, "\n"+ind)
+}
+
+// builtins that may appear in go statements and cannot be passed as values.
+var builtinFuncs = map[string]bool{
+	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true,
+	"delete": true, "imag": true, "len": true, "make": true, "max": true, "min": true, "new": true,
+	"panic": true, "print": true, "println": true, "real": true, "recover": true,
+}
+
+// rewriteGos wraps the function of each go statement directly in body (not in
+// nested function literals) so the new goroutine inherits span.
+func (r *rewriter) rewriteGos(body *ast.BlockStmt, span string) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.GoStmt:
+			if r.canBind(x.Call) {
+				p, e := r.off(x.Call.Fun.Pos()), r.off(x.Call.Fun.End())
+				r.add(p, p, r.alias+".Bind("+span+", ")
+				r.add(e, e, ")")
+			}
+		}
+		return true
+	})
+}
+
+// canBind reports whether `go f(args)` may become `go Bind(span, f)(args)`:
+// f must be a function value, not a builtin or an uninstantiated generic function.
+func (r *rewriter) canBind(call *ast.CallExpr) bool {
+	if r.callDone[call] {
+		return false
+	}
+	fun := ast.Unparen(call.Fun)
+	if r.info != nil {
+		if tv, ok := r.info.Types[fun]; ok {
+			if tv.IsBuiltin() || tv.IsType() {
+				return false
+			}
+			sig, ok := tv.Type.(*types.Signature)
+			if !ok {
+				return false
+			}
+			if sig.TypeParams().Len() > 0 {
+				return false
+			}
+			if id := calleeIdent(fun); id != nil {
+				if inst, ok := r.info.Instances[id]; ok && inst.TypeArgs.Len() > 0 && !isExplicitInstance(fun) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	switch f := fun.(type) {
+	case *ast.FuncLit:
+		return true
+	case *ast.Ident:
+		return !builtinFuncs[f.Name] && !r.generic[f.Name]
+	case *ast.SelectorExpr:
+		// pkg.F may be a generic function: without type information leave it alone.
+		if id, ok := f.X.(*ast.Ident); ok && r.importName[id.Name] {
+			return false
+		}
+		return true
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		return true // explicit instantiation or a function from a slice/map
+	case *ast.CallExpr:
+		return true // go makeHandler()(x)
+	}
+	return false
+}
+
+func calleeIdent(e ast.Expr) *ast.Ident {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x
+	case *ast.SelectorExpr:
+		return x.Sel
+	}
+	return nil
+}
+
+func isExplicitInstance(e ast.Expr) bool {
+	switch e.(type) {
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		return true
+	}
+	return false
+}
+
+// rewriteExits turns os.Exit(x) directly in main's body into Exit(x).
+func (r *rewriter) rewriteExits(body *ast.BlockStmt) {
+	if r.osName == "" {
+		return
+	}
+	replaced := map[*ast.Ident]bool{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			sel, ok := x.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Exit" {
+				return true
+			}
+			id, ok := sel.X.(*ast.Ident)
+			if !ok || id.Name != r.osName {
+				return true
+			}
+			replaced[id] = true
+			r.add(r.off(sel.Pos()), r.off(sel.End()), r.alias+".Exit")
+		}
+		return true
+	})
+	if len(replaced) == 0 {
+		return
+	}
+	r.useImport(r.alias, RuntimePath)
+	// If os is now unused, keep the import valid by making it blank.
+	stillUsed := false
+	ast.Inspect(r.file, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == r.osName && !replaced[id] {
+			for _, imp := range r.file.Imports {
+				if imp.Name == id {
+					return true
+				}
+			}
+			stillUsed = true
+		}
+		return !stillUsed
+	})
+	if stillUsed {
+		return
+	}
+	for _, imp := range r.file.Imports {
+		if imp.Path.Value != `"os"` {
+			continue
+		}
+		if imp.Name == nil {
+			p := r.off(imp.Path.Pos())
+			r.add(p, p, "_ ")
+			r.res.osOrig = ""
+		} else {
+			if imp.Name.Name != r.osName {
+				continue
+			}
+			r.add(r.off(imp.Name.Pos()), r.off(imp.Name.End()), "_")
+			r.res.osOrig = imp.Name.Name
+		}
+		r.res.osBlank = imp
+		return
+	}
+}

@@ -1,0 +1,386 @@
+package instrument
+
+import (
+	"bytes"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"strings"
+	"testing"
+)
+
+// instrumentOne rewrites src as the only file of its package.
+func instrumentOne(t *testing.T, src string, cfg Config) (string, []*Error) {
+	t.Helper()
+	name := "main"
+	if f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly); err == nil {
+		name = f.Name.Name
+	}
+	files, errs := processPackage(cfg, "example.com/p", name, []*srcFile{{path: "/src/p/p.go", orig: []byte(src)}}, nil)
+	return string(files[0].New), errs
+}
+
+// checkInPlace runs the properties every in-place rewrite must have.
+func checkInPlace(t *testing.T, src, out string, cfg Config) {
+	t.Helper()
+	if _, err := parser.ParseFile(token.NewFileSet(), "out.go", out, 0); err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, out)
+	}
+	back, err := StripSource([]byte(out))
+	if err != nil {
+		t.Fatalf("StripSource: %v", err)
+	}
+	if string(back) != src {
+		t.Fatalf("strip does not restore the input:\n--- got\n%s\n--- want\n%s", back, src)
+	}
+	again, errs := instrumentOne(t, out, cfg)
+	if len(errs) > 0 || again != out {
+		t.Fatalf("second run changed the output (errs %v):\n%s", errs, again)
+	}
+	if fmtIn, err := format.Source([]byte(src)); err == nil && bytes.Equal(fmtIn, []byte(src)) {
+		fmtOut, err := format.Source([]byte(out))
+		if err != nil || string(fmtOut) != out {
+			t.Fatalf("gofmt-clean input gave output that is not gofmt-clean:\n%s", out)
+		}
+	}
+}
+
+func TestRewriteInPlace(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		src  string
+		want []string // lines (trimmed) the output must contain
+		not  []string // substrings it must not contain
+	}{
+		{
+			name: "ctx and unnamed error",
+			src: `package p
+
+import "context"
+
+//trace:span
+func Load(ctx context.Context, id string) (string, error) {
+	return id, nil
+}
+`,
+			want: []string{
+				`func Load(ctx context.Context, id string) (_ string, err error) {`,
+				`ctx, span := tracegen.Start(ctx, "p.Load") //tracegen:was results=" (string, error) "`,
+				`defer func() { span.Finish(err, recover()) }()`,
+				`import tracegen "github.com/tracegen-dev/tracegen/runtime/trace"`,
+			},
+		},
+		{
+			name: "no ctx no results",
+			src: `package p
+
+//trace:tool name="web search" kind=client attr.engine=ddg
+func search() {
+	println()
+}
+`,
+			want: []string{`span := tracegen.Begin("web search", tracegen.TypeTool, tracegen.KindClient, tracegen.WithAttr("engine", "ddg"))`,
+				`defer func() { span.Finish(nil, recover()) }()`},
+			not: []string{"tracegen:was"},
+		},
+		{
+			name: "names already used",
+			src: `package p
+
+import "errors"
+
+var span, err = 1, errors.New("x")
+
+//trace:span
+func f() error {
+	_ = span
+	return err
+}
+`,
+			want: []string{`func f() (err2 error) {`, `span2 := tracegen.Begin("p.f")`, `span2.Finish(err2, recover())`},
+		},
+		{
+			name: "alias taken",
+			src: `package p
+
+var tracegen = 1
+
+//trace:span
+func f() {}
+`,
+			want: []string{`import tracegen2 "github.com/tracegen-dev/tracegen/runtime/trace"`, `span := tracegen2.Begin("p.f")`},
+		},
+		{
+			name: "named results and bare return",
+			src: `package p
+
+//trace:span
+func f() (n int, err error) {
+	n = 2
+	return
+}
+`,
+			want: []string{`func f() (n int, err error) {`, `span.Finish(err, recover())`},
+			not:  []string{"tracegen:was"},
+		},
+		{
+			name: "blank ctx and blank error",
+			src: `package p
+
+import ctxpkg "context"
+
+//trace:span
+func f(n int, _ ctxpkg.Context) (_ int, _ error) {
+	return n, nil
+}
+`,
+			want: []string{`func f(n int, ctx ctxpkg.Context) (_ int, err error) {`, `ctx, span := tracegen.Start(ctx, "p.f")`},
+		},
+		{
+			name: "unnamed params",
+			src: `package p
+
+import "context"
+
+//trace:span
+func f(context.Context, int) {}
+`,
+			want: []string{`func f(ctx context.Context, _ int) {`, `ctx, span := tracegen.Start(ctx, "p.f")`},
+		},
+		{
+			name: "methods and generics",
+			src: `package p
+
+type List[T any] struct{ items []T }
+
+//trace:span
+func (l *List[T]) Len() int { return len(l.items) }
+
+//trace:span
+func Map[T, U any](xs []T, f func(T) U) []U {
+	var out []U
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+`,
+			want: []string{`span := tracegen.Begin("p.List.Len") //tracegen:was gaps=" "," "`, `span := tracegen.Begin("p.Map")`},
+		},
+		{
+			name: "input and output",
+			src: `package p
+
+import "context"
+
+//trace:span input output
+func f(ctx context.Context, q string, _ int) (string, int) {
+	return q, 1
+}
+`,
+			want: []string{`func f(ctx context.Context, q string, _ int) (result string, result2 int) {`,
+				`span.RecordInput("q", q)`,
+				`defer func() { span.RecordOutput("result", result, "result2", result2); span.Finish(nil, recover()) }()`},
+		},
+		{
+			name: "go statements",
+			src: `package p
+
+func work(int)         {}
+func gen[T any](x T)   {}
+
+//trace:span
+func f(ch chan int) {
+	go work(1)
+	go func() { ch <- 1 }()
+	go close(ch)
+	go println("x")
+	go gen(1)
+	go gen[int](1)
+}
+`,
+			want: []string{`go tracegen.Bind(span, work)(1)`, `go tracegen.Bind(span, func() { ch <- 1 })()`, `go close(ch)`,
+				`go println("x")`, `go gen(1)`, `go tracegen.Bind(span, gen[int])(1)`},
+		},
+		{
+			name: "function literal on the line above",
+			src: `package p
+
+func f() {
+	//trace:tool name=inner
+	g := func() error { return nil }
+	h := func() {}
+	_, _ = g, h
+}
+`,
+			want: []string{`g := func() (err error) {`, `span := tracegen.Begin("inner", tracegen.TypeTool)`},
+			not:  []string{`p.f"`},
+		},
+		{
+			name: "main with os.Exit",
+			src: `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+//trace:span
+func run() error { return nil }
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+}
+`,
+			want: []string{`_ "os"`, `//tracegen:generated os=""`, `defer tracegen.Stop()`, `tracegen.Exit(1)`},
+		},
+		{
+			name: "all",
+			cfg:  Config{All: true},
+			src: `package p
+
+func init() {}
+
+//trace:ignore
+func skip() {}
+
+func a() {}
+
+type T struct{}
+
+func (T) b() {}
+`,
+			want: []string{`span := tracegen.Begin("p.a")`, `span := tracegen.Begin("p.T.b")`},
+			not:  []string{`"p.init"`, `"p.skip"`},
+		},
+		{
+			name: "comment after brace and existing comments",
+			src: `package p
+
+import "fmt" // for printing
+
+//trace:span
+func f() { // keep me
+	// first
+	fmt.Println() // why
+}
+`,
+			want: []string{`func f() { // keep me`, `span := tracegen.Begin("p.f")`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs := instrumentOne(t, tt.src, tt.cfg)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			lines := map[string]bool{}
+			for _, l := range strings.Split(out, "\n") {
+				lines[strings.TrimSpace(l)] = true
+			}
+			for _, w := range tt.want {
+				if !lines[w] && !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(out, n) {
+					t.Errorf("output contains %q:\n%s", n, out)
+				}
+			}
+			checkInPlace(t, tt.src, out, tt.cfg)
+		})
+	}
+}
+
+func TestRewriteErrors(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"bad verb", "package p\n\n//trace:spam\nfunc f() {}\n", "/src/p/p.go:3:9: unknown directive verb \"spam\" (want span, llm, tool, agent, chain, task or ignore)"},
+		{"misplaced", "package p\n\n//trace:span\nvar x = 1\n", "/src/p/p.go:3:1: //trace:span must be in the doc comment of a function or on the line above a function literal"},
+		{"no body", "package p\n\n//trace:span\nfunc f()\n", "/src/p/p.go:3:1: //trace:span on function f without a body"},
+		{"two directives", "package p\n\n//trace:span\n//trace:llm\nfunc f() {}\n", "/src/p/p.go:4:1: more than one //trace: directive for the same function (first at line 3)"},
+		{"syntax error", "package p\n\n//trace:span\nfunc f() {\n", "/src/p/p.go:4:12: expected '}', found 'EOF'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs := instrumentOne(t, tt.src, Config{})
+			if out != tt.src {
+				t.Errorf("file changed despite errors:\n%s", out)
+			}
+			if len(errs) == 0 {
+				t.Fatal("no error")
+			}
+			if got := errs[0].Error(); got != tt.want {
+				t.Errorf("error\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorInOneFileChangesNoFile(t *testing.T) {
+	good := []byte("package p\n\n//trace:span\nfunc f() {}\n")
+	bad := []byte("package p\n\n//trace:bogus\nfunc g() {}\n")
+	files, errs := processPackage(Config{}, "p", "p", []*srcFile{{path: "/a.go", orig: good}, {path: "/b.go", orig: bad}}, nil)
+	if len(errs) != 1 {
+		t.Fatalf("errors %v, want one", errs)
+	}
+	for _, f := range files {
+		if f.Changed || !bytes.Equal(f.New, f.Orig) {
+			t.Errorf("%s changed", f.Path)
+		}
+	}
+}
+
+func TestOverlayKeepsLines(t *testing.T) {
+	src := `package main
+
+import (
+	"context"
+	"os"
+)
+
+//trace:span
+func f(_ context.Context) error { return nil }
+
+//trace:span
+func g() (int, error) {
+	go f(nil)
+	return 0, nil
+}
+
+func main() {
+	if f(context.Background()) != nil {
+		os.Exit(2)
+	}
+}
+`
+	out, errs := instrumentOne(t, src, Config{Mode: Overlay})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
+		t.Fatalf("overlay does not parse: %v\n%s", err, out)
+	}
+	in, got := strings.Split(src, "\n"), strings.Split(out, "\n")
+	if len(in) != len(got) {
+		t.Fatalf("overlay has %d lines, input %d:\n%s", len(got), len(in), out)
+	}
+	for i := range in {
+		// Lines keep their place: every line that was not rewritten is identical.
+		if in[i] != got[i] && !strings.Contains(got[i], "tracegen") && !strings.Contains(got[i], "_ ") {
+			t.Errorf("line %d moved: %q -> %q", i+1, in[i], got[i])
+		}
+	}
+	if strings.Contains(out, "//tracegen") {
+		t.Errorf("overlay carries markers:\n%s", out)
+	}
+	if !strings.Contains(got[0], `package main; import tracegen "github.com/tracegen-dev/tracegen/runtime/trace"`) {
+		t.Errorf("import not on the package line: %q", got[0])
+	}
+}
