@@ -1,0 +1,337 @@
+package sensor
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/impact"
+)
+
+// Environment variables read by OptionsFromEnv.
+const (
+	EnvEnergy     = "TRACEGEN_ENERGY"      // "off" disables sensors entirely
+	EnvRAPLRoot   = "TRACEGEN_RAPL_ROOT"   // powercap root, default /sys/class/powercap
+	EnvCPUTDP     = "TRACEGEN_CPU_TDP"     // W per socket, overrides the TDP table
+	EnvCgroupRoot = "TRACEGEN_CGROUP_ROOT" // default /sys/fs/cgroup
+	EnvGPU        = "TRACEGEN_GPU"         // "off" skips NVML
+)
+
+// Options configure a Meter. The zero value probes everything with defaults.
+type Options struct {
+	RAPLRoot   string
+	CgroupRoot string
+	// Provider is the cloud provider ("aws", "gcp", "azure") or "".
+	Provider string
+	// TDPWatts overrides the CPU TDP (W per socket) when > 0.
+	TDPWatts float64
+	// NoGPU skips the GPU sensor.
+	NoGPU bool
+	// OpenGPU opens the GPU sensor; nil uses the build's default (NVML with
+	// the tracegen_nvml tag, none otherwise).
+	OpenGPU func() (GPU, error)
+	// Host, when non-nil, replaces DescribeHost (tests).
+	Host *Host
+	// ProcessCPU, MachineBusy and RSS replace the process and machine
+	// readers when non-nil (tests).
+	ProcessCPU  func() (time.Duration, error)
+	MachineBusy func() (time.Duration, error)
+	RSS         func() (uint64, error)
+}
+
+// Disabled reports whether TRACEGEN_ENERGY turns sensors off.
+func Disabled(getenv func(string) string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv(EnvEnergy))) {
+	case "off", "0", "false", "no", "disabled":
+		return true
+	}
+	return false
+}
+
+// OptionsFromEnv reads TRACEGEN_RAPL_ROOT, TRACEGEN_CPU_TDP,
+// TRACEGEN_CGROUP_ROOT, TRACEGEN_GPU and the cloud provider (see
+// impact.ConfigFromEnv). Bad values are ignored and returned as errors.
+func OptionsFromEnv(getenv func(string) string) (Options, []error) {
+	o := Options{RAPLRoot: getenv(EnvRAPLRoot), CgroupRoot: getenv(EnvCgroupRoot)}
+	var errs []error
+	if s := strings.TrimSpace(getenv(EnvCPUTDP)); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || v > 10000 {
+			errs = append(errs, fmt.Errorf("%s=%q: want watts per socket (0 < W ≤ 10000); ignored", EnvCPUTDP, s))
+		} else {
+			o.TDPWatts = v
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(getenv(EnvGPU)), "off") {
+		o.NoGPU = true
+	}
+	loc, _ := impact.ConfigFromEnv(getenv) // location errors are reported by impact's user
+	o.Provider = loc.Provider
+	return o, errs
+}
+
+// Probe is the outcome of trying one sensor.
+type Probe struct {
+	// Name is "rapl", "cpu-model", "memory-model", "nvml", "cgroup".
+	Name string
+	// OK is true when the sensor is in use.
+	OK bool
+	// Detail says what was found, or why the sensor does not work and how
+	// to fix it.
+	Detail string
+}
+
+// Reading is the energy of one interval between two Reads.
+type Reading struct {
+	// Elapsed is the wall time of the interval.
+	Elapsed time.Duration
+	// ProcessCPU is the CPU time this process used in the interval.
+	ProcessCPU time.Duration
+	// CPUJ, MemoryJ and GPUJ are the active energy caused by this process,
+	// in joules: what may be attributed to spans.
+	CPUJ, MemoryJ, GPUJ float64
+	// IdleJ is the idle (static) CPU energy of the CPUs this process may
+	// use; reported apart, never attributed.
+	IdleJ float64
+	// Err is the first sensor error of the interval (the meter fell back to
+	// a model and goes on); nil normally.
+	Err error
+}
+
+// ActiveJ is CPUJ + MemoryJ + GPUJ.
+func (r Reading) ActiveJ() float64 { return r.CPUJ + r.MemoryJ + r.GPUJ }
+
+// Meter turns sensor counters into per-interval readings. Read must be called
+// from one goroutine (the sampler); Probes, Source and Close may be called
+// from any goroutine after NewMeter returns, but Close not during Read.
+type Meter struct {
+	host   Host
+	cpu    CPUPower
+	mem    MemoryPower
+	rapl   *RAPL
+	gpu    GPU
+	cg     *Cgroup
+	cpuCap float64 // CPUs this process may use (cgroup quota or threads)
+	probes []Probe
+	source string
+
+	procCPU     func() (time.Duration, error)
+	machineBusy func() (time.Duration, error)
+	rss         func() (uint64, error)
+
+	primed            bool
+	last              time.Time
+	lastProc          time.Duration
+	lastBusy          time.Duration
+	rssBytes          uint64
+	ticks             int
+	raplIdleW         float64 // lowest machine power seen (idle floor)
+	raplBusyUnhealthy bool
+}
+
+// NewMeter probes the sensors and returns a meter that uses the best ones
+// available. It never fails: without any sensor it models the CPU from its
+// TDP (or 4 W per thread). Nothing is started; the caller calls Read.
+func NewMeter(o Options) *Meter {
+	m := &Meter{procCPU: o.ProcessCPU, machineBusy: o.MachineBusy, rss: o.RSS}
+	if m.procCPU == nil {
+		m.procCPU = processCPU
+	}
+	if m.machineBusy == nil {
+		m.machineBusy = machineBusy
+	}
+	if m.rss == nil {
+		m.rss = selfRSS()
+	}
+	if o.Host != nil {
+		m.host = *o.Host
+	} else {
+		var err error
+		m.host, err = DescribeHost()
+		if err != nil {
+			m.probes = append(m.probes, Probe{Name: "host", Detail: err.Error()})
+		}
+	}
+	m.cpuCap = float64(max(m.host.Threads, 1))
+
+	// Containers: the quota bounds the CPUs whose idle power is ours.
+	if cg, err := OpenSelfCgroup(o.CgroupRoot); err == nil {
+		m.cg = cg
+		detail := fmt.Sprintf("cgroup v%d at %s", cg.Version, cg.Dir)
+		if lim, ok := cg.CPULimit(); ok {
+			m.cpuCap = min(m.cpuCap, lim)
+			detail += fmt.Sprintf(", CPU quota %.2f CPUs", lim)
+		} else {
+			detail += ", no CPU quota"
+		}
+		m.probes = append(m.probes, Probe{Name: "cgroup", OK: true, Detail: detail})
+	} else {
+		m.probes = append(m.probes, Probe{Name: "cgroup", Detail: err.Error()})
+	}
+
+	// CPU: RAPL, else a model.
+	m.cpu = CPUPowerModel(m.host, o.Provider, o.TDPWatts)
+	r, err := OpenRAPL(o.RAPLRoot)
+	switch {
+	case err == nil:
+		if _, berr := m.machineBusy(); berr != nil {
+			m.probes = append(m.probes, Probe{Name: "rapl", Detail: fmt.Sprintf("RAPL readable (%s) but machine CPU time is not (%v): cannot share machine energy; using the CPU model", strings.Join(r.DomainNames(), ", "), berr)})
+		} else {
+			m.rapl = r
+			m.probes = append(m.probes, Probe{Name: "rapl", OK: true, Detail: "domains " + strings.Join(r.DomainNames(), ", ")})
+		}
+	case errors.Is(err, ErrRAPLPermission):
+		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error() + "; " + RAPLFix})
+	default:
+		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error()})
+	}
+	m.probes = append(m.probes, Probe{Name: "cpu-model", OK: m.rapl == nil, Detail: m.cpu.Detail + modelNote(m.rapl != nil)})
+	m.source = "cpu-model"
+	if m.cpu.Source == "cloud" {
+		m.source = "cloud-model"
+	}
+	if m.rapl != nil {
+		m.source = "rapl"
+	}
+
+	m.mem = MemoryPowerModel(m.host, o.Provider != "")
+	m.probes = append(m.probes, Probe{Name: "memory-model", OK: true, Detail: m.mem.Detail})
+
+	switch {
+	case o.NoGPU:
+		m.probes = append(m.probes, Probe{Name: "nvml", Detail: EnvGPU + "=off"})
+	default:
+		open := o.OpenGPU
+		if open == nil {
+			open = defaultOpenGPU
+		}
+		if g, err := open(); err == nil {
+			m.gpu = g
+			m.source += "+nvml"
+			m.probes = append(m.probes, Probe{Name: "nvml", OK: true, Detail: strings.Join(g.Devices(), "; ")})
+		} else {
+			m.probes = append(m.probes, Probe{Name: "nvml", Detail: err.Error()})
+		}
+	}
+	return m
+}
+
+func modelNote(raplOK bool) string {
+	if raplOK {
+		return " (standby: used if RAPL fails)"
+	}
+	return ""
+}
+
+// Probes lists what was tried and with which result.
+func (m *Meter) Probes() []Probe { return m.probes }
+
+// Source is the energy_source label of measured energy: "rapl",
+// "cpu-model", "cloud-model", each possibly with "+nvml".
+func (m *Meter) Source() string { return m.source }
+
+// CPU returns the CPU power model in use (also the fallback under RAPL).
+func (m *Meter) CPU() CPUPower { return m.cpu }
+
+// Host returns the machine description.
+func (m *Meter) Host() Host { return m.host }
+
+// Close releases the GPU library.
+func (m *Meter) Close() {
+	if m.gpu != nil {
+		m.gpu.Close()
+	}
+}
+
+// rssEvery is how often (in reads) RSS is refreshed: it moves slowly and
+// costs a file read.
+const rssEvery = 10
+
+// Read returns the energy of the interval since the previous Read (the first
+// Read only primes the counters and returns Elapsed 0).
+func (m *Meter) Read(now time.Time) Reading {
+	var rd Reading
+	proc, perr := m.procCPU()
+	if perr != nil {
+		rd.Err = perr
+	}
+	var busy time.Duration
+	if m.rapl != nil {
+		var err error
+		if busy, err = m.machineBusy(); err != nil && rd.Err == nil {
+			rd.Err = err
+		}
+	}
+	if m.ticks%rssEvery == 0 {
+		if v, err := m.rss(); err == nil {
+			m.rssBytes = v
+		} else if rd.Err == nil {
+			rd.Err = err
+		}
+	}
+	m.ticks++
+	if !m.primed {
+		m.primed = true
+		m.last, m.lastProc, m.lastBusy = now, proc, busy
+		if m.rapl != nil {
+			m.rapl.Read() //nolint:errcheck // priming; errors surface on the next Read
+		}
+		if m.gpu != nil {
+			m.gpu.Read(0) //nolint:errcheck
+		}
+		return rd
+	}
+	rd.Elapsed = now.Sub(m.last)
+	if rd.Elapsed <= 0 {
+		return rd
+	}
+	if perr == nil {
+		rd.ProcessCPU = max(proc-m.lastProc, 0)
+		m.lastProc = proc
+	}
+	dt := rd.Elapsed.Seconds()
+	m.last = now
+
+	usedRAPL := false
+	if m.rapl != nil {
+		j, err := m.rapl.Read()
+		dBusy := busy - m.lastBusy
+		m.lastBusy = busy
+		if err != nil {
+			if rd.Err == nil {
+				rd.Err = err
+			}
+			m.rapl = nil // fall back to the model for good; reported once by the caller
+			m.source = strings.Replace(m.source, "rapl", "cpu-model", 1)
+		} else {
+			usedRAPL = true
+			p := j / dt
+			if m.raplIdleW == 0 || p < m.raplIdleW {
+				m.raplIdleW = p
+			}
+			idleMachine := m.raplIdleW * dt
+			dynamic := max(j-idleMachine, 0)
+			share := 0.0
+			if dBusy > 0 {
+				share = min(rd.ProcessCPU.Seconds()/dBusy.Seconds(), 1)
+			}
+			rd.CPUJ = dynamic * share
+			rd.IdleJ = idleMachine * m.cpuCap / float64(max(m.host.Threads, 1))
+		}
+	}
+	if !usedRAPL {
+		rd.CPUJ = rd.ProcessCPU.Seconds() * m.cpu.ActiveWPerCPU()
+		rd.IdleJ = m.cpu.MinW * m.cpuCap * dt
+	}
+	rd.MemoryJ = float64(m.rssBytes) * m.mem.WPerByte * dt
+	if m.gpu != nil {
+		procJ, _, err := m.gpu.Read(rd.Elapsed)
+		rd.GPUJ = procJ
+		if err != nil && rd.Err == nil {
+			rd.Err = err
+		}
+	}
+	return rd
+}
