@@ -150,9 +150,9 @@ func appendAttrObject(b []byte, base, over []Attr) []byte {
 // such, other values through encoding/json (or their fmt form as a string
 // when they cannot be marshalled). Non-finite floats become strings.
 func AppendValue(b []byte, v Value) []byte {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
-		return AppendString(b, v.str)
+		return AppendString(b, v.str())
 	case ValueInt64:
 		return strconv.AppendInt(b, int64(v.num), 10)
 	case ValueFloat64:

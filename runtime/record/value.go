@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // ValueKind tells which field of a [Value] is set.
@@ -19,22 +20,32 @@ const (
 )
 
 // Value is an attribute value. Scalars are stored unboxed, so building a
-// Value from a string, integer, float or bool does not allocate.
+// Value from a string, integer, float or bool does not allocate; a Value is
+// three words (like log/slog's: the number or string length in num, the
+// kind, string data or other value in any).
 type Value struct {
-	kind ValueKind
-	num  uint64
-	str  string
-	any  any
+	num uint64
+	any any
 }
 
+// kindTag in Value.any marks an int64, float64 or bool held in num.
+type kindTag ValueKind
+
+// stringptr in Value.any points to string data of length num.
+type stringptr *byte
+
 // StringValue returns a Value holding s.
-func StringValue(s string) Value { return Value{kind: ValueString, str: s} }
+func StringValue(s string) Value {
+	return Value{num: uint64(len(s)), any: stringptr(unsafe.StringData(s))}
+}
 
 // Int64Value returns a Value holding n.
-func Int64Value(n int64) Value { return Value{kind: ValueInt64, num: uint64(n)} }
+func Int64Value(n int64) Value { return Value{num: uint64(n), any: kindTag(ValueInt64)} }
 
 // Float64Value returns a Value holding f.
-func Float64Value(f float64) Value { return Value{kind: ValueFloat64, num: math.Float64bits(f)} }
+func Float64Value(f float64) Value {
+	return Value{num: math.Float64bits(f), any: kindTag(ValueFloat64)}
+}
 
 // BoolValue returns a Value holding b.
 func BoolValue(b bool) Value {
@@ -42,7 +53,7 @@ func BoolValue(b bool) Value {
 	if b {
 		n = 1
 	}
-	return Value{kind: ValueBool, num: n}
+	return Value{num: n, any: kindTag(ValueBool)}
 }
 
 // AnyValue returns a Value for v, unboxing strings, integers, floats and
@@ -81,31 +92,39 @@ func AnyValue(v any) Value {
 	case Value:
 		return x
 	case error:
-		if x == nil {
-			return Value{kind: ValueAny}
-		}
 		return StringValue(x.Error())
-	case fmt.Stringer:
-		return Value{kind: ValueAny, any: x}
 	default:
-		return Value{kind: ValueAny, any: v}
+		return Value{any: v}
 	}
 }
 
 // Kind returns the kind of v.
-func (v Value) Kind() ValueKind { return v.kind }
+func (v Value) Kind() ValueKind {
+	switch x := v.any.(type) {
+	case stringptr:
+		return ValueString
+	case kindTag:
+		return ValueKind(x)
+	default:
+		return ValueAny
+	}
+}
+
+func (v Value) str() string {
+	return unsafe.String((*byte)(v.any.(stringptr)), int(v.num))
+}
 
 // Str returns the string held by v, or "" when v is not a string.
 func (v Value) Str() string {
-	if v.kind != ValueString {
+	if v.Kind() != ValueString {
 		return ""
 	}
-	return v.str
+	return v.str()
 }
 
 // Int64 returns the integer held by v, or 0.
 func (v Value) Int64() int64 {
-	if v.kind != ValueInt64 {
+	if v.Kind() != ValueInt64 {
 		return 0
 	}
 	return int64(v.num)
@@ -113,21 +132,21 @@ func (v Value) Int64() int64 {
 
 // Float64 returns the float held by v, or 0.
 func (v Value) Float64() float64 {
-	if v.kind != ValueFloat64 {
+	if v.Kind() != ValueFloat64 {
 		return 0
 	}
 	return math.Float64frombits(v.num)
 }
 
 // Bool returns the bool held by v, or false.
-func (v Value) Bool() bool { return v.kind == ValueBool && v.num == 1 }
+func (v Value) Bool() bool { return v.Kind() == ValueBool && v.num == 1 }
 
 // Any returns v as a plain Go value (string, int64, float64, bool or the
 // original value).
 func (v Value) Any() any {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
-		return v.str
+		return v.str()
 	case ValueInt64:
 		return int64(v.num)
 	case ValueFloat64:
@@ -141,9 +160,9 @@ func (v Value) Any() any {
 
 // String formats v for humans: strings as is, other values with fmt.
 func (v Value) String() string {
-	switch v.kind {
+	switch v.Kind() {
 	case ValueString:
-		return v.str
+		return v.str()
 	case ValueInt64:
 		return strconv.FormatInt(int64(v.num), 10)
 	case ValueFloat64:
@@ -158,15 +177,16 @@ func (v Value) String() string {
 	}
 }
 
-// Equal reports whether v and w hold the same scalar. Values of kind
+// Equal reports whether v and w hold the same value. Values of kind
 // ValueAny compare by their fmt representation.
 func (v Value) Equal(w Value) bool {
-	if v.kind != w.kind {
+	k := v.Kind()
+	if k != w.Kind() {
 		return false
 	}
-	switch v.kind {
+	switch k {
 	case ValueString:
-		return v.str == w.str
+		return v.str() == w.str()
 	case ValueAny:
 		return v.String() == w.String()
 	default:
@@ -178,8 +198,8 @@ func (v Value) Equal(w Value) bool {
 // string; other kinds are returned unchanged. It is how redaction reaches
 // attribute values.
 func (v Value) WithString(f func(string) string) Value {
-	if v.kind == ValueString {
-		v.str = f(v.str)
+	if v.Kind() == ValueString {
+		return StringValue(f(v.str()))
 	}
 	return v
 }

@@ -91,7 +91,7 @@ func initFromEnv() *pipeline {
 		return p
 	}
 	p := build(Config{})
-	active.Store(p)
+	setActive(p)
 	return p
 }
 
@@ -100,9 +100,8 @@ func initFromEnv() *pipeline {
 // its shutdown timeout). Call it early in main, before spans start.
 func Configure(cfg Config) {
 	initMu.Lock()
-	old := active.Load()
 	p := build(cfg)
-	active.Store(p)
+	old := setActive(p)
 	initMu.Unlock()
 	if old != nil && old != disabledP {
 		shutdownWithTimeout(old)

@@ -52,7 +52,7 @@ func Flush(ctx context.Context) error {
 // no environment).
 func Shutdown(ctx context.Context) error {
 	initMu.Lock()
-	p := active.Swap(disabledP)
+	p := setActive(disabledP)
 	initMu.Unlock()
 	stopSignalWatcher()
 	if p == nil || p == disabledP {
@@ -66,7 +66,7 @@ func Shutdown(ctx context.Context) error {
 // reported on stderr, never returned.
 func Stop() {
 	initMu.Lock()
-	p := active.Swap(disabledP)
+	p := setActive(disabledP)
 	initMu.Unlock()
 	stopSignalWatcher()
 	if p == nil || p == disabledP {

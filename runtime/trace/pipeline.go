@@ -27,6 +27,18 @@ import (
 // was read, disabledP when tracing is off.
 var active atomic.Pointer[pipeline]
 
+// off mirrors active == disabledP for the fast path of Start and Begin
+// (an atomic.Bool keeps them small enough to inline); it is set with
+// setActive.
+var off atomic.Bool
+
+// setActive installs p; the caller holds initMu.
+func setActive(p *pipeline) *pipeline {
+	old := active.Swap(p)
+	off.Store(p == disabledP)
+	return old
+}
+
 // disabledP marks "tracing disabled"; it is never started.
 var disabledP = &pipeline{}
 

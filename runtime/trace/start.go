@@ -21,18 +21,19 @@ import (
 // new trace). When tracing is disabled Start returns ctx unchanged and a
 // nil span, at the cost of one atomic load.
 func Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
-	p := active.Load()
-	if p == disabledP {
-		return ctx, nil
+	if !off.Load() {
+		return startSlow(ctx, name, opts)
 	}
-	return startSlow(p, ctx, name, opts)
+	return ctx, nil
 }
 
-func startSlow(p *pipeline, ctx context.Context, name string, opts []StartOption) (context.Context, *Span) {
+func startSlow(ctx context.Context, name string, opts []StartOption) (context.Context, *Span) {
+	p := active.Load()
 	if p == nil {
-		if p = initFromEnv(); p == disabledP {
-			return ctx, nil
-		}
+		p = initFromEnv()
+	}
+	if p == disabledP {
+		return ctx, nil
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -46,18 +47,19 @@ func startSlow(p *pipeline, ctx context.Context, name string, opts []StartOption
 // same goroutine, or the span a Bind-wrapped goroutine was bound to). The
 // span becomes the goroutine's current span until it ends. Disabled: nil.
 func Begin(name string, opts ...StartOption) *Span {
-	p := active.Load()
-	if p == disabledP {
-		return nil
+	if !off.Load() {
+		return beginSlow(name, opts)
 	}
-	return beginSlow(p, name, opts)
+	return nil
 }
 
-func beginSlow(p *pipeline, name string, opts []StartOption) *Span {
+func beginSlow(name string, opts []StartOption) *Span {
+	p := active.Load()
 	if p == nil {
-		if p = initFromEnv(); p == disabledP {
-			return nil
-		}
+		p = initFromEnv()
+	}
+	if p == disabledP {
+		return nil
 	}
 	return p.newSpan(context.Background(), name, opts, false)
 }
@@ -181,9 +183,12 @@ func newSpanID() record.SpanID {
 // again on the span's goroutine, rolls its energy up into its parent, and
 // queues it for export. Calling End more than once does nothing.
 func (s *Span) End() {
-	if s == nil {
-		return
+	if s != nil {
+		s.end()
 	}
+}
+
+func (s *Span) end() {
 	now := time.Now()
 	s.mu.Lock()
 	if s.ended {

@@ -1,0 +1,88 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
+
+	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// leakCheck runs the tests, then fails the binary if goroutines leaked.
+type leakCheck struct{ m *testing.M }
+
+func (l leakCheck) Run() int {
+	code := l.m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+func TestMain(m *testing.M) {
+	testscript.Main(leakCheck{m}, map[string]func(){"tgprog": tgprog})
+}
+
+// setup installs a pipeline with a memory exporter (plus extra exporters)
+// and no environment; it stops the pipeline when the test ends.
+func setup(t *testing.T, cfg Config, extra ...export.Exporter) *export.Memory {
+	t.Helper()
+	mem := export.NewMemory(100000)
+	cfg.IgnoreEnv = true
+	cfg.Exporters = append([]export.Exporter{mem}, extra...)
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = &syncBuffer{}
+	}
+	Configure(cfg)
+	t.Cleanup(func() {
+		Stop()
+		if n := currentCount(); n != 0 {
+			t.Errorf("%d goroutines still have a current span after the test", n)
+		}
+	})
+	return mem
+}
+
+// finish flushes the pipeline and returns the spans by name.
+func finish(t *testing.T, mem *export.Memory) map[string]*record.Record {
+	t.Helper()
+	if err := Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*record.Record{}
+	for _, r := range mem.Spans() {
+		if _, dup := out[r.Name]; dup {
+			t.Fatalf("span name %q exported twice", r.Name)
+		}
+		out[r.Name] = r
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
