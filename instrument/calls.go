@@ -93,7 +93,7 @@ func (r *rewriter) rewriteCalls() {
 			return true
 		}
 		if err := cr.validate(); err != nil {
-			r.errorf(r.fset.Position(call.Pos()), "%v", err)
+			r.errorf(r.fset.PositionFor(call.Pos(), false), "%v", err)
 			return true
 		}
 		funEnd, lp := r.off(call.Fun.End()), r.off(call.Lparen)

@@ -25,7 +25,13 @@ func applyEdits(src []byte, edits []edit) ([]byte, error) {
 	}
 	sorted := make([]edit, len(edits))
 	copy(sorted, edits)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].pos < sorted[j].pos })
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].pos != sorted[j].pos {
+			return sorted[i].pos < sorted[j].pos
+		}
+		// Insertions go before a replacement that starts at the same offset.
+		return sorted[i].end == sorted[i].pos && sorted[j].end != sorted[j].pos
+	})
 	var b strings.Builder
 	b.Grow(len(src) + 256)
 	last := 0

@@ -277,7 +277,7 @@ func render(mode Mode, fset *token.FileSet, af *ast.File, src []byte, res *fileR
 		return nil, err
 	}
 	// Safety net: never hand back text that does not parse.
-	if _, perr := parser.ParseFile(token.NewFileSet(), fset.Position(af.Package).Filename, out, parser.SkipObjectResolution); perr != nil {
+	if _, perr := parser.ParseFile(token.NewFileSet(), fset.PositionFor(af.Package, false).Filename, out, parser.SkipObjectResolution); perr != nil {
 		return nil, fmt.Errorf("internal error: instrumented file does not parse: %v", perr)
 	}
 	return out, nil

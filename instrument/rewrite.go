@@ -98,7 +98,7 @@ func rewriteFile(job fileJob) fileResult {
 			}
 		}
 		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
-			d = &Directive{Verb: VerbSpan, Pos: r.fset.Position(fd.Pos())}
+			d = &Directive{Verb: VerbSpan, Pos: r.fset.PositionFor(fd.Pos(), false)}
 		}
 		if d != nil && d.Verb != VerbIgnore {
 			decls = append(decls, tracedDecl{fd, d})
@@ -113,7 +113,7 @@ func rewriteFile(job fileJob) fileResult {
 		if d == nil {
 			continue
 		}
-		target := r.fset.Position(cg.End()).Line + 1
+		target := r.fset.PositionFor(cg.End(), false).Line + 1
 		var found *litInfo
 		for _, li := range r.lits {
 			if li.line == target {
@@ -170,7 +170,7 @@ func (r *rewriter) directiveIn(cg *ast.CommentGroup) *Directive {
 		if !IsDirective(c.Text) {
 			continue
 		}
-		pos := r.fset.Position(c.Slash)
+		pos := r.fset.PositionFor(c.Slash, false)
 		d, err := ParseDirective(c.Text, pos)
 		if err != nil {
 			if e, ok := err.(*Error); ok {
@@ -229,7 +229,7 @@ func (r *rewriter) collectLits() {
 		ast.Inspect(decl, func(node ast.Node) bool {
 			if lit, ok := node.(*ast.FuncLit); ok {
 				n++
-				r.lits = append(r.lits, &litInfo{lit: lit, name: prefix + ".func" + strconv.Itoa(n), line: r.fset.Position(lit.Pos()).Line})
+				r.lits = append(r.lits, &litInfo{lit: lit, name: prefix + ".func" + strconv.Itoa(n), line: r.fset.PositionFor(lit.Pos(), false).Line})
 			}
 			return true
 		})
@@ -266,7 +266,7 @@ func recvTypeName(e ast.Expr) string {
 	}
 }
 
-func (r *rewriter) off(p token.Pos) int { return r.fset.Position(p).Offset }
+func (r *rewriter) off(p token.Pos) int { return r.fset.PositionFor(p, false).Offset }
 
 func (r *rewriter) add(pos, end int, text string) {
 	r.res.edits = append(r.res.edits, edit{pos, end, text})
@@ -452,6 +452,22 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 		return
 	}
 	r.useImport(A, RuntimePath)
+	if r.mode == InPlace && !r.simpleBody(body) {
+		// A one-line function aligned with its neighbours has padding before
+		// the brace; once the body spans lines gofmt wants a single space.
+		lb := r.off(body.Lbrace)
+		ws := lb
+		for ws > 0 && (src[ws-1] == ' ' || src[ws-1] == '\t') {
+			ws--
+		}
+		if lb-ws > 1 && typ.Params != nil {
+			if results == nil {
+				s := string(src[r.off(typ.Params.Closing)+1 : lb])
+				results = &s
+			}
+			sigEdits = append(sigEdits, edit{ws, lb, " "})
+		}
+	}
 	r.res.edits = append(r.res.edits, sigEdits...)
 	r.insertLines(body, lines, params, results)
 }
@@ -467,10 +483,8 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 		return
 	}
 	ind := lineIndent(src, rb)
-	// Is the rest of the brace's line empty (or only a // comment)?
 	eol := lineEnd(src, lb+1)
-	rest := strings.TrimLeft(string(src[lb+1:eol]), " \t")
-	simple := (rest == "" || strings.HasPrefix(rest, "//")) && eol < len(src) && eol < rb
+	simple := r.simpleBody(body)
 	var gaps []string
 	if !simple {
 		// Body on the brace's line: give every statement its own line and keep
@@ -525,6 +539,15 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 		r.add(r.off(stmts[i-1].End()), r.off(stmts[i].Pos()), "\n"+ind+"\t")
 	}
 	r.add(r.off(stmts[len(stmts)-1].End()), rb, "\n"+ind)
+}
+
+// simpleBody reports whether the rest of the body's opening line is empty (or
+// only a // comment), so generated lines can simply follow it.
+func (r *rewriter) simpleBody(body *ast.BlockStmt) bool {
+	lb, rb := r.off(body.Lbrace), r.off(body.Rbrace)
+	eol := lineEnd(r.src, lb+1)
+	rest := strings.TrimLeft(string(r.src[lb+1:eol]), " \t")
+	return (rest == "" || strings.HasPrefix(rest, "//")) && eol < len(r.src) && eol < rb
 }
 
 // builtins that may appear in go statements and cannot be passed as values.

@@ -53,10 +53,10 @@ type stripper struct {
 	regions  [][2]int        // restored byte ranges; other edits inside are dropped
 }
 
-func (s *stripper) off(p token.Pos) int { return s.fset.Position(p).Offset }
+func (s *stripper) off(p token.Pos) int { return s.fset.PositionFor(p, false).Offset }
 
 func (s *stripper) errorf(p token.Pos, format string, args ...any) error {
-	return &Error{Pos: s.fset.Position(p), Msg: "strip: " + fmt.Sprintf(format, args...)}
+	return &Error{Pos: s.fset.PositionFor(p, false), Msg: "strip: " + fmt.Sprintf(format, args...)}
 }
 
 func (s *stripper) run() error {

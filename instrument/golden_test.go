@@ -1,0 +1,182 @@
+package instrument
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the *.golden files of testdata/golden (never the inputs)")
+
+// goldenCase is one directory of testdata/golden: input.go, want.go.golden
+// (in-place output), overlay.go.golden (overlay output) and an optional
+// flags file ("all" turns on Config.All).
+type goldenCase struct {
+	name, dir string
+	cfg       Config
+	input     []byte
+}
+
+func goldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "golden", "*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases (%v)", err)
+	}
+	var cases []goldenCase
+	for _, dir := range dirs {
+		input, err := os.ReadFile(filepath.Join(dir, "input.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := goldenCase{name: filepath.Base(dir), dir: dir, input: input}
+		if flags, err := os.ReadFile(filepath.Join(dir, "flags")); err == nil {
+			for _, f := range strings.Fields(string(flags)) {
+				switch f {
+				case "all":
+					c.cfg.All = true
+				default:
+					t.Fatalf("%s/flags: unknown flag %q", dir, f)
+				}
+			}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if !strings.HasSuffix(path, ".golden") {
+			t.Fatalf("refusing to update %s: only .golden files are written", path)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGolden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -run TestGolden -update to accept):\n--- got\n%s", path, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs := instrumentOne(t, string(c.input), c.cfg)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			compareGolden(t, filepath.Join(c.dir, "want.go.golden"), []byte(out))
+			checkInPlace(t, string(c.input), out, c.cfg)
+
+			ocfg := c.cfg
+			ocfg.Mode = Overlay
+			ov, errs := instrumentOne(t, string(c.input), ocfg)
+			if len(errs) > 0 {
+				t.Fatalf("overlay errors: %v", errs)
+			}
+			compareGolden(t, filepath.Join(c.dir, "overlay.go.golden"), []byte(ov))
+			if n, m := bytes.Count(c.input, []byte("\n")), strings.Count(ov, "\n"); n != m {
+				t.Errorf("overlay has %d lines, input %d", m, n)
+			}
+		})
+	}
+}
+
+// repoRoot is the module root of tracegen (two levels above this package's testdata).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(wd)
+}
+
+// tempModule creates a module that requires tracegen through a replace
+// directive pointing at this checkout, so instrumented code can be built.
+func tempModule(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := repoRoot(t)
+	gomod := "module example.com/golden\n\ngo 1.26.0\n\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\n" +
+		"replace github.com/tracegen-dev/tracegen => " + root + "\n"
+	all := map[string]string{"go.mod": gomod}
+	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		all["go.sum"] = string(sum)
+	}
+	for k, v := range files {
+		all[k] = v
+	}
+	return writeTree(t, all)
+}
+
+// goCmd runs the go command in dir, letting it complete go.sum from the module cache.
+func goCmd(t *testing.T, dir string, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	return cmd.CombinedOutput()
+}
+
+// TestGoldenBuild compiles every golden output (in-place and overlay) against
+// the real runtime, with go vet's default checks on the in-place form.
+func TestGoldenBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds with the go command; skipped in -short mode")
+	}
+	files := map[string]string{}
+	for _, c := range goldenCases(t) {
+		for _, g := range []string{"want.go.golden", "overlay.go.golden"} {
+			b, err := os.ReadFile(filepath.Join(c.dir, g))
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update)", err)
+			}
+			sub := c.name
+			if g == "overlay.go.golden" {
+				sub += "_overlay"
+			}
+			files[sub+"/x.go"] = string(b)
+		}
+		files[c.name+"_input/x.go"] = string(c.input)
+	}
+	dir := tempModule(t, files)
+	if out, err := goCmd(t, dir, "build", "./..."); err != nil {
+		t.Fatalf("go build of the golden outputs failed:\n%s", out)
+	}
+	if out, err := goCmd(t, dir, "vet", "./..."); err != nil {
+		// vet findings in the inputs are the inputs' business; report only
+		// findings that are new in the instrumented forms.
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, ".go:") && !strings.Contains(line, "_input/") && !strings.HasPrefix(line, "#") {
+				inInput := false
+				for _, l2 := range strings.Split(string(out), "\n") {
+					if strings.Contains(l2, "_input/") && vetMsg(l2) == vetMsg(line) {
+						inInput = true
+					}
+				}
+				if !inInput {
+					t.Errorf("vet: %s", line)
+				}
+			}
+		}
+	}
+}
+
+func vetMsg(line string) string {
+	parts := strings.SplitN(line, ": ", 2)
+	if len(parts) < 2 {
+		return line
+	}
+	return parts[1]
+}

@@ -1,0 +1,44 @@
+package ctxparams
+
+import (
+	stdctx "context"
+)
+
+//trace:span
+func blank(_ stdctx.Context, n int) int { return n }
+
+//trace:span
+func unnamed(stdctx.Context, int) {}
+
+//trace:span
+func notFirst(n int, ctx stdctx.Context) error {
+	return ctx.Err()
+}
+
+//trace:span
+func shadowedImport(context stdctx.Context) {
+	_ = context
+}
+
+//trace:span
+func shadowedInBody(ctx stdctx.Context) error {
+	ctx, cancel := stdctx.WithCancel(ctx)
+	defer cancel()
+	{
+		ctx := stdctx.Background()
+		_ = ctx
+	}
+	return ctx.Err()
+}
+
+//trace:span
+func twoContexts(a, b stdctx.Context) {
+	_, _ = a, b
+}
+
+var ctx = stdctx.Background()
+
+//trace:span
+func usesOuterCtx(_ stdctx.Context) error {
+	return ctx.Err()
+}
