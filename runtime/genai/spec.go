@@ -39,11 +39,11 @@ type Spec struct {
 
 // Stream kinds of [Spec.Stream].
 const (
-	StreamSSE      = "sse"      // *ssestream.Stream: Next/Current/Err/Close
-	StreamRecv     = "recv"     // Recv until io.EOF, Close
-	StreamSeq      = "seq"      // iter.Seq2[T, error]
-	StreamCallback = "callback" // a func(T) error argument called per element
-	StreamEvents   = "events"   // a <-chan T from Events(), Err/Close
+	StreamKindSSE      = "sse"      // *ssestream.Stream: Next/Current/Err/Close
+	StreamKindRecv     = "recv"     // Recv until io.EOF, Close
+	StreamKindSeq      = "seq"      // iter.Seq2[T, error]
+	StreamKindCallback = "callback" // a func(T) error argument called per element
+	StreamKindEvents   = "events"   // a <-chan T from Events(), Err/Close
 )
 
 // Paths locate the parts of a result (or of each stream element). Each field

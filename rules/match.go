@@ -1,0 +1,267 @@
+package rules
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// GenaiPath is the import path of the runtime package whose wrappers
+// rewritten call sites call.
+const GenaiPath = "github.com/tracegen-dev/tracegen/runtime/genai"
+
+// role says what a matched function is for its rule.
+type role int
+
+const (
+	roleCall role = iota
+	roleNext
+	roleRecv
+	roleEvents
+	roleClose
+)
+
+type binding struct {
+	rule *Rule
+	role role
+}
+
+// Matcher finds calls that rules cover, by the go/types identity of the
+// called function, and says how to rewrite them. It is immutable and safe
+// for concurrent use.
+type Matcher struct {
+	rules   []*Rule
+	byFunc  map[string][]binding
+	imports []string
+}
+
+// NewMatcher builds a matcher over rules (typically Builtin() followed by a
+// user's Load result). Later rules win when two bind the same call function.
+func NewMatcher(rules []*Rule) *Matcher {
+	m := &Matcher{rules: rules, byFunc: map[string][]binding{}}
+	seen := map[string]bool{}
+	for _, r := range rules {
+		for _, f := range r.Funcs {
+			m.byFunc[f] = append([]binding{{r, roleCall}}, m.byFunc[f]...)
+		}
+		for _, sm := range []struct {
+			name string
+			role role
+		}{{r.Stream.Next, roleNext}, {r.Stream.Recv, roleRecv}, {r.Stream.Events, roleEvents}, {r.Stream.Close, roleClose}} {
+			if sm.name != "" {
+				m.byFunc[sm.name] = append(m.byFunc[sm.name], binding{r, sm.role})
+			}
+		}
+		for _, p := range r.ImportPaths() {
+			if !seen[p] {
+				seen[p] = true
+				m.imports = append(m.imports, p)
+			}
+		}
+	}
+	sort.Strings(m.imports)
+	return m
+}
+
+// Imports returns the import paths of every package a rule names; files
+// importing none of them need no type-based matching.
+func (m *Matcher) Imports() []string { return m.imports }
+
+// Rules returns the matcher's rules.
+func (m *Matcher) Rules() []*Rule { return m.rules }
+
+// Match is the rewrite of one call: the rewriter emits
+// Func(Args..., <original function expression>, <original arguments>...)
+// with Func taken from the package at GenaiPath.
+type Match struct {
+	Rule *Rule
+	Func string     // wrapper name in runtime/genai, e.g. "Call1V"
+	Args []ast.Expr // leading arguments: the rule, and the receiver where needed
+}
+
+// MatchCall returns how to rewrite call, or false when no rule covers it or
+// its shape has no wrapper (the call is then left alone).
+func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) {
+	fn, recv := callee(info, call)
+	if fn == nil {
+		return Match{}, false
+	}
+	bs := m.byFunc[fn.Origin().FullName()]
+	if len(bs) == 0 {
+		return Match{}, false
+	}
+	sig, ok := info.TypeOf(call.Fun).(*types.Signature)
+	if !ok || tupleArg(info, call) {
+		return Match{}, false
+	}
+	b := bs[0]
+	switch b.role {
+	case roleCall:
+		wrapper := shapeOf(sig, b.rule.Spec.Stream)
+		if wrapper == "" {
+			return Match{}, false
+		}
+		recvArg := ast.Expr(ast.NewIdent("nil"))
+		if b.rule.readsRecv() && recv != nil && pure(recv) {
+			recvArg = recv
+		}
+		return Match{Rule: b.rule, Func: wrapper, Args: []ast.Expr{ruleArg(b.rule), recvArg}}, true
+	case roleEvents:
+		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
+			if _, ok := sig.Results().At(0).Type().Underlying().(*types.Chan); ok {
+				return Match{Rule: b.rule, Func: "StreamEvents"}, true
+			}
+		}
+		return Match{}, false
+	}
+	// Next, Recv and Close find the stream by its receiver, which must be a
+	// pointer named by a side-effect-free expression (it is evaluated twice).
+	if recv == nil || !pure(recv) || sig.Params().Len() != 0 {
+		return Match{}, false
+	}
+	if _, isPtr := info.TypeOf(recv).Underlying().(*types.Pointer); !isPtr {
+		return Match{}, false
+	}
+	res := sig.Results()
+	switch {
+	case b.role == roleNext && res.Len() == 1 && isBool(res.At(0).Type()):
+		return Match{Rule: b.rule, Func: "StreamNext", Args: []ast.Expr{recv}}, true
+	case b.role == roleRecv && res.Len() == 2 && isError(res.At(1).Type()):
+		return Match{Rule: b.rule, Func: "StreamRecv", Args: []ast.Expr{recv}}, true
+	case b.role == roleClose && res.Len() == 1 && isError(res.At(0).Type()):
+		return Match{Rule: b.rule, Func: "StreamClose", Args: []ast.Expr{recv}}, true
+	}
+	return Match{}, false
+}
+
+// callee resolves the function a call calls, and the receiver expression of
+// a method call. Method expressions, function values and conversions give nil.
+func callee(info *types.Info, call *ast.CallExpr) (*types.Func, ast.Expr) {
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.SelectorExpr:
+		if sel, ok := info.Selections[f]; ok {
+			if sel.Kind() != types.MethodVal {
+				return nil, nil
+			}
+			fn, _ := sel.Obj().(*types.Func)
+			return fn, f.X
+		}
+		fn, _ := info.Uses[f.Sel].(*types.Func)
+		return fn, nil
+	case *ast.Ident:
+		fn, _ := info.Uses[f].(*types.Func)
+		return fn, nil
+	}
+	return nil, nil
+}
+
+// shapeOf picks the runtime/genai wrapper for a call signature (the method
+// value's, receiver excluded), or "" when there is none.
+func shapeOf(sig *types.Signature, stream string) string {
+	p, r := sig.Params(), sig.Results()
+	if p.Len() < 1 || !isContext(p.At(0).Type()) {
+		return ""
+	}
+	n, v := p.Len()-1, sig.Variadic()
+	switch {
+	case r.Len() == 2 && isError(r.At(1).Type()):
+		switch {
+		case n == 1 && !v:
+			return "Call1"
+		case n == 1 && v:
+			return "CallV"
+		case n == 2 && v:
+			return "Call1V"
+		case n == 3 && v:
+			return "Call2V"
+		case n == 3 && !v:
+			return "Call3"
+		}
+	case r.Len() == 1 && isError(r.At(0).Type()):
+		if n == 2 && !v && stream == "callback" {
+			if cb, ok := p.At(2).Type().Underlying().(*types.Signature); ok &&
+				cb.Params().Len() == 1 && cb.Results().Len() == 1 && isError(cb.Results().At(0).Type()) {
+				return "Callback2"
+			}
+		}
+	case r.Len() == 1 && isSeq2Err(r.At(0).Type()):
+		switch {
+		case n == 3 && !v:
+			return "Seq3"
+		case n == 1 && v:
+			return "SeqV"
+		}
+	case r.Len() == 1 && n == 2 && v && stream == "sse":
+		return "Stream1V"
+	}
+	return ""
+}
+
+// tupleArg reports a call f(g()) whose single argument is a multi-value
+// call: it cannot be spread into a wrapper.
+func tupleArg(info *types.Info, call *ast.CallExpr) bool {
+	if len(call.Args) != 1 {
+		return false
+	}
+	_, ok := info.TypeOf(call.Args[0]).(*types.Tuple)
+	return ok
+}
+
+// pure reports whether e is an identifier or a chain of field selections,
+// safe to evaluate twice.
+func pure(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		return pure(x.X)
+	}
+	return false
+}
+
+func isContext(t types.Type) bool { return types.TypeString(t, nil) == "context.Context" }
+
+func isError(t types.Type) bool { return types.Identical(t, types.Universe.Lookup("error").Type()) }
+
+func isBool(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.Bool
+}
+
+func isSeq2Err(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "iter" || n.Obj().Name() != "Seq2" {
+		return false
+	}
+	args := n.TypeArgs()
+	return args.Len() == 2 && isError(args.At(1))
+}
+
+// readsRecv reports whether a request path of the rule starts at recv.
+func (r *Rule) readsRecv() bool {
+	paths := append([]string{r.Spec.ProviderOf, r.Spec.Input}, r.Spec.Model...)
+	for _, p := range paths {
+		if p == "recv" || strings.HasPrefix(p, "recv.") {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleArg is the call site's rule argument: a built-in rule's name, or a
+// user rule's spec as a JSON string literal.
+func ruleArg(r *Rule) ast.Expr {
+	if r.Builtin {
+		return &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(r.Name)}
+	}
+	b, _ := json.Marshal(r.Spec)
+	lit := "`" + string(b) + "`"
+	if strings.Contains(string(b), "`") {
+		lit = strconv.Quote(string(b))
+	}
+	return &ast.BasicLit{Kind: token.STRING, Value: lit}
+}

@@ -1,0 +1,202 @@
+package genai
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"reflect"
+)
+
+// The wrappers below are what rule-rewritten call sites call. Each takes the
+// rule (a built-in name or a user rule's JSON), the receiver when a rule
+// path reads it (else nil), the original function value, and the original
+// arguments; it returns exactly what the function returns. Their names say
+// the shape: the number of arguments after the context, V for a variadic
+// last argument.
+
+// Call1 wraps f(ctx, a) (R, error).
+func Call1[A, R any](rule string, recv any, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}})
+	if c == nil {
+		return f(ctx, a)
+	}
+	defer endOnPanic(c)
+	r, err := f(ctx, a)
+	finishResult(c, spec, r, err)
+	return r, err
+}
+
+// Call1V wraps f(ctx, a, opts...) (R, error).
+func Call1V[A, O, R any](rule string, recv any, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}, opts: anys(opts)})
+	if c == nil {
+		return f(ctx, a, opts...)
+	}
+	defer endOnPanic(c)
+	r, err := f(ctx, a, opts...)
+	finishResult(c, spec, r, err)
+	return r, err
+}
+
+// Call2V wraps f(ctx, a, b, opts...) (R, error).
+func Call2V[A, B, O, R any](rule string, recv any, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a, b}, opts: anys(opts)})
+	if c == nil {
+		return f(ctx, a, b, opts...)
+	}
+	defer endOnPanic(c)
+	r, err := f(ctx, a, b, opts...)
+	finishResult(c, spec, r, err)
+	return r, err
+}
+
+// Call3 wraps f(ctx, a, b, c) (R, error).
+func Call3[A, B, C, R any](rule string, recv any, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a, b, c3}})
+	if c == nil {
+		return f(ctx, a, b, c3)
+	}
+	defer endOnPanic(c)
+	r, err := f(ctx, a, b, c3)
+	finishResult(c, spec, r, err)
+	return r, err
+}
+
+// CallV wraps f(ctx, parts...) (R, error).
+func CallV[P, R any](rule string, recv any, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: anys(parts)()})
+	if c == nil {
+		return f(ctx, parts...)
+	}
+	defer endOnPanic(c)
+	r, err := f(ctx, parts...)
+	finishResult(c, spec, r, err)
+	return r, err
+}
+
+// Stream1V wraps f(ctx, a, opts...) S for functions returning a stream
+// object and no error (openai-go and anthropic NewStreaming): the span stays
+// open until the stream is drained, fails or is closed.
+func Stream1V[A, O, S any](rule string, recv any, f func(context.Context, A, ...O) S, ctx context.Context, a A, opts ...O) S {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}, opts: anys(opts)})
+	if c == nil {
+		return f(ctx, a, opts...)
+	}
+	defer endOnPanic(c)
+	s := f(ctx, a, opts...)
+	track(c, spec, s)
+	return s
+}
+
+// Callback2 wraps f(ctx, a, fn) error where fn is called once per response
+// element (Ollama's Chat and Generate, streaming or not).
+func Callback2[A, R any, F ~func(R) error](rule string, recv any, f func(context.Context, A, F) error, ctx context.Context, a A, fn F) error {
+	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}})
+	if c == nil {
+		return f(ctx, a, fn)
+	}
+	defer endOnPanic(c)
+	acc := newAccumulator(c, spec)
+	err := f(ctx, a, F(func(r R) error {
+		c.FirstChunk()
+		acc.add(r)
+		if fn == nil {
+			return nil
+		}
+		return fn(r)
+	}))
+	c.SetResponse(acc.response())
+	c.End(err)
+	return err
+}
+
+// Seq3 wraps f(ctx, a, b, c) iter.Seq2[T, error] (genai GenerateContentStream).
+// The span covers one iteration of the returned sequence, which is when the
+// request is made.
+func Seq3[A, B, C, T any](rule string, recv any, f func(context.Context, A, B, C) iter.Seq2[T, error], ctx context.Context, a A, b B, c3 C) iter.Seq2[T, error] {
+	return wrapSeq(rule, site{recv: recv, args: []any{a, b, c3}}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, a, b, c3) })
+}
+
+// SeqV wraps f(ctx, parts...) iter.Seq2[T, error] (genai Chat.SendMessageStream).
+func SeqV[P, T any](rule string, recv any, f func(context.Context, ...P) iter.Seq2[T, error], ctx context.Context, parts ...P) iter.Seq2[T, error] {
+	return wrapSeq(rule, site{recv: recv, args: anys(parts)()}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, parts...) })
+}
+
+func wrapSeq[T any](rule string, st site, ctx context.Context, call func(context.Context) iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		ctx, c, spec := begin(ctx, rule, st)
+		seq := call(ctx)
+		if c == nil {
+			if seq != nil {
+				seq(yield)
+			}
+			return
+		}
+		defer endOnPanic(c)
+		acc := newAccumulator(c, spec)
+		var err error
+		if seq != nil {
+			for v, e := range seq {
+				if e != nil {
+					err = e
+				} else {
+					c.FirstChunk()
+					acc.add(v)
+				}
+				if !yield(v, e) {
+					break
+				}
+			}
+		}
+		c.SetResponse(acc.response())
+		noteMissingUsage(c, spec, acc)
+		c.End(err)
+	}
+}
+
+// finishResult ends a non-streaming call, or hands a stream result to the
+// stream tracker.
+func finishResult(c *Call, spec *Spec, r any, err error) {
+	if err == nil && spec.Stream != "" && spec.Stream != StreamKindCallback && spec.Stream != StreamKindSeq {
+		if track(c, spec, r) {
+			return
+		}
+	}
+	if err == nil {
+		acc := newAccumulator(c, spec)
+		acc.add(r)
+		c.SetResponse(acc.response())
+	}
+	c.End(err)
+}
+
+// endOnPanic ends the call when the wrapped function (or the loop body of a
+// sequence) panics, then lets the panic continue unchanged.
+func endOnPanic(c *Call) {
+	if r := recover(); r != nil {
+		c.End(fmt.Errorf("panic: %v", r))
+		panic(r)
+	}
+}
+
+func anys[T any](xs []T) func() []any {
+	return func() []any {
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			out[i] = x
+		}
+		return out
+	}
+}
+
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func:
+		return v.IsNil()
+	}
+	return false
+}
