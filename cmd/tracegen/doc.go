@@ -64,10 +64,16 @@ directories without a directive are only read, never loaded or type-checked.
 The cache is safe to delete at any time.
 
 For go run and go test, when TRACEGEN_EXPORTER is not set in the
-environment, tracegen sets TRACEGEN_EXPORTER=stdout for the child, so spans
+environment (or is empty), tracegen sets TRACEGEN_EXPORTER=stdout for the child, so spans
 print as a tree on the terminal with no configuration (the embedded default).
 Set TRACEGEN_EXPORTER yourself (jsonl, json, memory, none, ...) to take over;
 other TRACEGEN_* variables keep the default. go build and go vet get nothing.
+
+Go has no exit hook, so for go test tracegen also adds, through the overlay
+only, a file tracegen_testmain_test.go to every package of the main module
+that has tests and no TestMain of its own: its TestMain runs the tests, then
+flushes the spans (tracegen.Stop) before the test binary exits. A package
+with its own TestMain keeps it; call trace.Stop there to get the last spans.
 
 The exit status is the go command's.
 

@@ -93,6 +93,14 @@ func (a *app) goCommand(args []string) error {
 		a.logf("%v", err)
 		return errUsage
 	}
+	if a.opts.tags != "" {
+		if len(inv.tags) > 0 {
+			a.logf("go %s: -tags given twice (to tracegen and to go %s); give it once", inv.sub, inv.sub)
+			return errUsage
+		}
+		// The go command builds with the tags the files were selected with.
+		inv.args = append([]string{"-tags=" + a.opts.tags}, inv.args...)
+	}
 	wd := a.dir
 	if wd == "" {
 		if wd, err = os.Getwd(); err != nil {
@@ -127,6 +135,8 @@ func (a *app) goCommand(args []string) error {
 		all:   a.opts.all,
 		tests: inv.sub == "test" || inv.sub == "vet",
 		flags: a.buildFlags(inv.tags),
+
+		flushTests: inv.sub == "test",
 	}
 	dirs, err := ov.scan()
 	if err != nil {
@@ -137,7 +147,7 @@ func (a *app) goCommand(args []string) error {
 		a.exitAtLeast(exitUsage)
 		return errSilent
 	}
-	replace, errs, err := ov.rewrite(dirs)
+	replace, fresh, errs, err := ov.rewrite(dirs)
 	var loadErr *loadError
 	if errors.As(err, &loadErr) {
 		// The loader could not make sense of the code (usually a compile
@@ -154,9 +164,21 @@ func (a *app) goCommand(args []string) error {
 	if len(errs) > 0 {
 		return errSilent
 	}
+	if len(replace) > 0 {
+		if err := ov.addTestMains(replace); err != nil {
+			return err
+		}
+	}
 	if a.opts.verb {
 		for _, orig := range sortedKeys(replace) {
-			a.logf("%s: instrumented copy %s", a.rel(orig), replace[orig])
+			switch {
+			case filepath.Base(orig) == testMainName:
+				a.logf("%s: added TestMain that flushes spans (%s)", a.rel(orig), replace[orig])
+			case fresh[orig]:
+				a.logf("%s: instrumented copy %s (rewritten)", a.rel(orig), replace[orig])
+			default:
+				a.logf("%s: instrumented copy %s (cached)", a.rel(orig), replace[orig])
+			}
 		}
 	}
 	overlay := ""
@@ -206,13 +228,13 @@ func (a *app) runGo(inv *goInvocation, overlay string) error {
 	return nil
 }
 
-// tracegenConfigured reports whether env chooses an exporter (TRACEGEN_EXPORTER).
+// tracegenConfigured reports whether env chooses an exporter (a non-empty TRACEGEN_EXPORTER).
 // Other TRACEGEN_* variables (PII masking, grid intensity, the command's own
 // cache) keep the embedded default, so they can be tried with spans still printed.
 func tracegenConfigured(env []string) bool {
 	for _, kv := range env {
-		if name, _, _ := strings.Cut(kv, "="); name == "TRACEGEN_EXPORTER" {
-			return true
+		if name, value, _ := strings.Cut(kv, "="); name == "TRACEGEN_EXPORTER" {
+			return value != ""
 		}
 	}
 	return false
@@ -224,9 +246,11 @@ type loadError struct{ err error }
 func (e *loadError) Error() string { return e.err.Error() }
 
 // rewrite returns the overlay replacements for dirs: cached ones as they are,
-// the others computed with one instrument.Run and then cached.
-func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrument.Error, error) {
-	replace := make(map[string]string)
+// the others computed with one instrument.Run and then cached. fresh holds
+// the files rewritten by this call.
+func (ov *overlayBuild) rewrite(dirs []*srcDir) (replace map[string]string, fresh map[string]bool, errs []*instrument.Error, err error) {
+	replace = make(map[string]string)
+	fresh = make(map[string]bool)
 	var misses []*srcDir
 	for _, d := range dirs {
 		if m, ok := ov.cache.manifest(d.key); ok {
@@ -238,7 +262,7 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrumen
 		misses = append(misses, d)
 	}
 	if len(misses) == 0 {
-		return replace, nil, nil
+		return replace, fresh, nil, nil
 	}
 	patterns := make([]string, len(misses))
 	for i, d := range misses {
@@ -252,10 +276,10 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrumen
 		Mode:       instrument.Overlay,
 	}, patterns...)
 	if err != nil {
-		return nil, nil, &loadError{err}
+		return nil, nil, nil, &loadError{err}
 	}
 	if len(res.Errors) > 0 {
-		return nil, res.Errors, nil
+		return nil, nil, res.Errors, nil
 	}
 	perDir := make(map[string]map[string]string)
 	for _, f := range res.Files {
@@ -264,7 +288,7 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrumen
 		}
 		cp, err := ov.cache.putCopy(f.Path, f.New)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dir := filepath.Dir(f.Path)
 		if perDir[dir] == nil {
@@ -272,11 +296,12 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (map[string]string, []*instrumen
 		}
 		perDir[dir][f.Path] = cp
 		replace[f.Path] = cp
+		fresh[f.Path] = true
 	}
 	for _, d := range misses {
 		if err := ov.cache.putManifest(d.key, perDir[d.abs]); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return replace, nil, nil
+	return replace, fresh, nil, nil
 }

@@ -64,7 +64,7 @@ func TestTracegenConfigured(t *testing.T) {
 		{nil, false},
 		{[]string{"PATH=/bin", "TRACEGEN_CACHE=/c", "TRACEGEN_PII=mask"}, false},
 		{[]string{"TRACEGEN_EXPORTER=jsonl"}, true},
-		{[]string{"TRACEGEN_EXPORTER="}, true},
+		{[]string{"TRACEGEN_EXPORTER="}, false},
 		{[]string{"XTRACEGEN_EXPORTER=jsonl"}, false},
 	}
 	for _, tt := range tests {

@@ -34,7 +34,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goenv := goEnv(t, "GOMODCACHE", "GOCACHE", "GOPROXY", "GOPATH", "GOSUMDB", "GONOSUMDB", "GOPRIVATE")
+	goenv := goEnv(t, "GOMODCACHE", "GOCACHE", "GOPATH")
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(root, "testdata", "script"),
 		RequireExplicitExec: true,
@@ -44,6 +44,9 @@ func TestScripts(t *testing.T) {
 			for k, v := range goenv {
 				env.Setenv(k, v)
 			}
+			// Hermetic: modules come from the module cache that building
+			// tracegen itself filled, and sums from its go.sum (scripts copy it).
+			env.Setenv("GOPROXY", "off")
 			env.Setenv("GOFLAGS", "-mod=mod")
 			env.Setenv("GOTOOLCHAIN", "local")
 			env.Setenv("TRACEGEN_ROOT", root)
@@ -128,10 +131,15 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdTreehash prints one hash of every file (name, mode, bytes) under a
-// directory, skipping .tracegen-cache: treehash dir.
+// directory, skipping .tracegen-cache; with a suffix, only the files whose
+// names end with it: treehash dir [suffix].
 func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: treehash dir")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: treehash dir [suffix]")
+	}
+	suffix := ""
+	if len(args) == 2 {
+		suffix = args[1]
 	}
 	root := ts.MkAbs(args[0])
 	h := sha256.New()
@@ -141,6 +149,9 @@ func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if d.IsDir() && d.Name() == ".tracegen-cache" {
 			return filepath.SkipDir
+		}
+		if !d.IsDir() && !strings.HasSuffix(d.Name(), suffix) {
+			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
