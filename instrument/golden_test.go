@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -86,8 +87,9 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("overlay errors: %v", errs)
 			}
 			compareGolden(t, filepath.Join(c.dir, "overlay.go.golden"), []byte(ov))
-			if n, m := bytes.Count(c.input, []byte("\n")), strings.Count(ov, "\n"); n != m {
-				t.Errorf("overlay has %d lines, input %d", m, n)
+			// One //line directive on top, then every original line in its place.
+			if n, m := bytes.Count(c.input, []byte("\n")), strings.Count(ov, "\n"); n+1 != m {
+				t.Errorf("overlay has %d lines, input %d (+1 for //line)", m, n)
 			}
 		})
 	}
@@ -103,11 +105,55 @@ func repoRoot(t *testing.T) string {
 	return filepath.Dir(wd)
 }
 
-// tempModule creates a module that requires tracegen through a replace
-// directive pointing at this checkout, so instrumented code can be built.
-func tempModule(t *testing.T, files map[string]string) string {
+var (
+	snapshotOnce sync.Once
+	snapshotDir  string
+)
+
+// runtimeModule returns a directory holding tracegen's module to build
+// instrumented code against: a snapshot of the committed tree (git archive of
+// HEAD, cached by commit) so that work in progress elsewhere in the checkout
+// does not break these tests, or the checkout itself when git is unavailable.
+func runtimeModule(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
+	snapshotOnce.Do(func() {
+		snapshotDir = root
+		head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+		if err != nil {
+			return
+		}
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return
+		}
+		dir := filepath.Join(cache, "tracegen-test", "module-"+strings.TrimSpace(string(head)))
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			snapshotDir = dir
+			return
+		}
+		tmp := dir + ".tmp"
+		os.RemoveAll(tmp)
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			return
+		}
+		archive := exec.Command("sh", "-c", "git -C \"$1\" archive HEAD | tar -x -C \"$2\"", "sh", root, tmp)
+		if out, err := archive.CombinedOutput(); err != nil {
+			t.Logf("git archive failed, building against the checkout: %v %s", err, out)
+			return
+		}
+		if err := os.Rename(tmp, dir); err == nil {
+			snapshotDir = dir
+		}
+	})
+	return snapshotDir
+}
+
+// tempModule creates a module that requires tracegen through a replace
+// directive (see runtimeModule), so instrumented code can be built.
+func tempModule(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := runtimeModule(t)
 	gomod := "module example.com/golden\n\ngo 1.26.0\n\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\n" +
 		"replace github.com/tracegen-dev/tracegen => " + root + "\n"
 	all := map[string]string{"go.mod": gomod}

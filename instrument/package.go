@@ -9,6 +9,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -232,6 +233,11 @@ func render(mode Mode, fset *token.FileSet, af *ast.File, src []byte, res *fileR
 		}
 		p := off(af.Name.End())
 		edits = append(edits, edit{p, p, b.String()})
+		// The go command hands the compiler the overlay copy: name the
+		// original file so compiler errors and stack traces point at it.
+		if name := fset.PositionFor(af.Package, false).Filename; filepath.IsAbs(name) {
+			edits = append(edits, edit{0, 0, "//line " + name + ":1:1\n"})
+		}
 	} else {
 		var b strings.Builder
 		for i, imp := range res.imports {

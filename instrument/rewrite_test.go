@@ -367,6 +367,10 @@ func main() {
 	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
 		t.Fatalf("overlay does not parse: %v\n%s", err, out)
 	}
+	if !strings.HasPrefix(out, "//line /src/p/p.go:1:1\n") {
+		t.Errorf("overlay does not start with a //line directive naming the original file")
+	}
+	out = out[strings.Index(out, "\n")+1:]
 	in, got := strings.Split(src, "\n"), strings.Split(out, "\n")
 	if len(in) != len(got) {
 		t.Fatalf("overlay has %d lines, input %d:\n%s", len(got), len(in), out)
