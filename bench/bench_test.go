@@ -23,7 +23,7 @@ func (discard) Shutdown(context.Context) error                 { return nil }
 type otelDiscard struct{}
 
 func (otelDiscard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (otelDiscard) Shutdown(context.Context) error                            { return nil }
+func (otelDiscard) Shutdown(context.Context) error                             { return nil }
 
 func BenchmarkCompareOTel(b *testing.B) {
 	b.Run("tracegen", func(b *testing.B) {

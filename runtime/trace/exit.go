@@ -78,7 +78,9 @@ func Stop() {
 func shutdownWithTimeout(p *pipeline) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.shutdownTimeout)
 	defer cancel()
-	if err := p.shutdown(ctx); err != nil {
+	// Exporter failures were already logged once each; report only what
+	// nobody has seen yet: running out of time.
+	if err := p.shutdown(ctx); err != nil && ctx.Err() != nil {
 		p.logf("%v", err)
 	}
 }
