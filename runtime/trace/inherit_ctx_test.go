@@ -53,7 +53,7 @@ func TestContextWithInherited(t *testing.T) {
 		{"a", "session.id", "s1"}, {"a", "user.id", "u1"},
 		{"b", "session.id", "s1"}, {"g", "session.id", "s1"},
 		{"nested", "session.id", "s2"}, {"nested", "user.id", "u1"},
-		{"before", "session.id", ""},
+		{"before", "user.id", ""}, // begun before the scope (session.id has a process default)
 	} {
 		if got := attrOf(t, mem, tt.span, tt.key); got != tt.want {
 			t.Errorf("span %s %s = %q, want %q", tt.span, tt.key, got, tt.want)
