@@ -222,7 +222,7 @@ func (p *parser) path(n *yaml.Node, key string, request bool, dst *string) {
 var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$`)
 	stepRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]*\])*$`)
-	rootRE = regexp.MustCompile(`^(arg[1-9][0-9]*|args|opts|recv)$`)
+	rootRE = regexp.MustCompile(`^(arg[1-9][0-9]*|args|opts|func)$`)
 	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=.*$`)
 )
 
@@ -233,7 +233,7 @@ func checkPath(path string, request bool) string {
 	}
 	steps := strings.Split(path, ".")
 	if request && !rootRE.MatchString(steps[0]) {
-		return fmt.Sprintf("path %q must start with arg1, arg2, ..., args, opts or recv", path)
+		return fmt.Sprintf("path %q must start with arg1, arg2, ..., args, opts or func", path)
 	}
 	for _, s := range steps {
 		if !stepRE.MatchString(s) {

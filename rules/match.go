@@ -3,7 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"go/ast"
-	"go/token"
 	"go/types"
 	"sort"
 	"strconv"
@@ -79,8 +78,8 @@ func (m *Matcher) Rules() []*Rule { return m.rules }
 // with Func taken from the package at GenaiPath.
 type Match struct {
 	Rule *Rule
-	Func string     // wrapper name in runtime/genai, e.g. "Call1V"
-	Args []ast.Expr // leading arguments: the rule, and the receiver where needed
+	Func string   // wrapper name in runtime/genai, e.g. "Call1V"
+	Args []string // leading arguments, Go basic literals: the rule for call wrappers
 }
 
 // MatchCall returns how to rewrite call, or false when no rule covers it or
@@ -105,11 +104,7 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		if wrapper == "" {
 			return Match{}, false
 		}
-		recvArg := ast.Expr(ast.NewIdent("nil"))
-		if b.rule.readsRecv() && recv != nil && pure(recv) {
-			recvArg = recv
-		}
-		return Match{Rule: b.rule, Func: wrapper, Args: []ast.Expr{ruleArg(b.rule), recvArg}}, true
+		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}}, true
 	case roleEvents:
 		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
 			if _, ok := sig.Results().At(0).Type().Underlying().(*types.Chan); ok {
@@ -118,9 +113,9 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		}
 		return Match{}, false
 	}
-	// Next, Recv and Close find the stream by its receiver, which must be a
-	// pointer named by a side-effect-free expression (it is evaluated twice).
-	if recv == nil || !pure(recv) || sig.Params().Len() != 0 {
+	// Next, Recv and Close find the stream by the pointer their method value
+	// binds, so the receiver must be a pointer.
+	if recv == nil || sig.Params().Len() != 0 {
 		return Match{}, false
 	}
 	if _, isPtr := info.TypeOf(recv).Underlying().(*types.Pointer); !isPtr {
@@ -129,11 +124,11 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 	res := sig.Results()
 	switch {
 	case b.role == roleNext && res.Len() == 1 && isBool(res.At(0).Type()):
-		return Match{Rule: b.rule, Func: "StreamNext", Args: []ast.Expr{recv}}, true
+		return Match{Rule: b.rule, Func: "StreamNext"}, true
 	case b.role == roleRecv && res.Len() == 2 && isError(res.At(1).Type()):
-		return Match{Rule: b.rule, Func: "StreamRecv", Args: []ast.Expr{recv}}, true
+		return Match{Rule: b.rule, Func: "StreamRecv"}, true
 	case b.role == roleClose && res.Len() == 1 && isError(res.At(0).Type()):
-		return Match{Rule: b.rule, Func: "StreamClose", Args: []ast.Expr{recv}}, true
+		return Match{Rule: b.rule, Func: "StreamClose"}, true
 	}
 	return Match{}, false
 }
@@ -211,18 +206,6 @@ func tupleArg(info *types.Info, call *ast.CallExpr) bool {
 	return ok
 }
 
-// pure reports whether e is an identifier or a chain of field selections,
-// safe to evaluate twice.
-func pure(e ast.Expr) bool {
-	switch x := ast.Unparen(e).(type) {
-	case *ast.Ident:
-		return true
-	case *ast.SelectorExpr:
-		return pure(x.X)
-	}
-	return false
-}
-
 func isContext(t types.Type) bool { return types.TypeString(t, nil) == "context.Context" }
 
 func isError(t types.Type) bool { return types.Identical(t, types.Universe.Lookup("error").Type()) }
@@ -241,27 +224,15 @@ func isSeq2Err(t types.Type) bool {
 	return args.Len() == 2 && isError(args.At(1))
 }
 
-// readsRecv reports whether a request path of the rule starts at recv.
-func (r *Rule) readsRecv() bool {
-	paths := append([]string{r.Spec.ProviderOf, r.Spec.Input}, r.Spec.Model...)
-	for _, p := range paths {
-		if p == "recv" || strings.HasPrefix(p, "recv.") {
-			return true
-		}
-	}
-	return false
-}
-
 // ruleArg is the call site's rule argument: a built-in rule's name, or a
 // user rule's spec as a JSON string literal.
-func ruleArg(r *Rule) ast.Expr {
+func ruleArg(r *Rule) string {
 	if r.Builtin {
-		return &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(r.Name)}
+		return strconv.Quote(r.Name)
 	}
 	b, _ := json.Marshal(r.Spec)
-	lit := "`" + string(b) + "`"
 	if strings.Contains(string(b), "`") {
-		lit = strconv.Quote(string(b))
+		return strconv.Quote(string(b))
 	}
-	return &ast.BasicLit{Kind: token.STRING, Value: lit}
+	return "`" + string(b) + "`"
 }

@@ -38,6 +38,7 @@ const (
 	AttrFootprintNote     = "tracegen.footprint.note"   // what the estimate had to assume
 	AttrFootprintModel    = "tracegen.footprint.model"  // model (or size class) the estimate used
 	AttrFootprintEmbodied = "tracegen.footprint.embodied_co2e_g"
+	AttrFootprintMethod   = "tracegen.footprint.method" // "ecologits <version>"
 )
 
 // Request describes an LLM call as it starts.
@@ -252,9 +253,13 @@ func (c *Call) End(err error) {
 	if err != nil {
 		s.setAttr(AttrErrorType, errorType(err))
 	}
-	model := resp.Model
-	if model == "" {
-		model = c.req.Model
+	model := c.req.Model
+	if model == "" && resp.Model != "" {
+		model = resp.Model
+		s.rename(c.req.Operation + " " + model)
+	}
+	if resp.Model != "" {
+		model = resp.Model
 	}
 	addFootprint(s, c.req.Provider, model, resp, latency)
 	s.end(err)

@@ -3,6 +3,8 @@ package genai
 import (
 	"context"
 	"reflect"
+	"runtime"
+	"strings"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -10,7 +12,7 @@ import (
 // site is what a wrapper knows about the call before making it.
 type site struct {
 	spec *Spec
-	recv any
+	fn   any          // the wrapped function value
 	args []any        // arguments after the context
 	opts func() []any // variadic options, applied only when a model path needs them
 }
@@ -120,8 +122,8 @@ func readStringAt(v reflect.Value, rest []string) string {
 
 func (st site) root(name string) reflect.Value {
 	switch {
-	case name == "recv":
-		return reflect.ValueOf(st.recv)
+	case name == "func":
+		return reflect.ValueOf(st.fn)
 	case name == "args":
 		return reflect.ValueOf(st.args)
 	case name == "opts":
@@ -169,10 +171,17 @@ func applyOptions(get func() []any) reflect.Value {
 	return target
 }
 
-// providerOf maps the package of v's dynamic type to a provider name.
+// providerOf maps the package of v's dynamic type (or, for a function
+// value, of the function) to a provider name.
 func providerOf(v reflect.Value, providers map[string]string) string {
 	if !v.IsValid() {
 		return ""
+	}
+	if v.Kind() == reflect.Func {
+		if v.IsNil() {
+			return ""
+		}
+		return providers[funcPkg(v.Pointer())]
 	}
 	t := v.Type()
 	if v.Kind() == reflect.Interface && !v.IsNil() {
@@ -266,3 +275,18 @@ func newAccumulator(c *Call, spec *Spec) *accumulator {
 
 // capture reports whether content is recorded for this call.
 func (c *Call) capture() bool { return c != nil && c.span.captureContent() }
+
+// funcPkg returns the import path of the function at pc, method values
+// included ("example.com/p.(*T).M-fm" gives "example.com/p").
+func funcPkg(pc uintptr) string {
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return ""
+	}
+	name := f.Name()
+	slash := strings.LastIndex(name, "/")
+	if dot := strings.Index(name[slash+1:], "."); dot >= 0 {
+		return name[:slash+1+dot]
+	}
+	return ""
+}

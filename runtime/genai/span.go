@@ -9,39 +9,61 @@ import (
 
 	"github.com/tracegen-dev/tracegen/runtime/footprint"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
-// This file is the only place that talks to the span implementation
-// (runtime/trace). Until runtime/trace lands it keeps attributes in memory.
+// This file is the only place that talks to the span implementation.
+
+func init() { trace.OnShutdown(Shutdown) }
 
 type spanRef struct {
-	attrs []record.Attr
-	err   error
-	ended bool
+	s       *trace.Span
+	capture bool
 }
 
-func enabled() bool { return true }
+func enabled() bool { return trace.Enabled() }
 
 func startSpan(ctx context.Context, name string, start time.Time, attrs []record.Attr) (context.Context, *spanRef) {
-	return ctx, &spanRef{attrs: attrs}
+	ctx, s := trace.Start(ctx, name, trace.KindClient, trace.TypeLLM, trace.WithAttributes(attrs...))
+	if s == nil || !s.IsRecording() {
+		return ctx, nil
+	}
+	if time.Since(start) > time.Millisecond {
+		s.SetStartTime(start)
+	}
+	return ctx, &spanRef{s: s, capture: trace.CaptureContent()}
 }
 
-func (s *spanRef) setAttr(key string, v any)   { s.attrs = append(s.attrs, record.Any(key, v)) }
-func (s *spanRef) setAttrValue(a record.Attr)  { s.attrs = append(s.attrs, a) }
-func (s *spanRef) captureContent() bool        { return false }
-func (s *spanRef) end(err error)               { s.err, s.ended = err, true }
-func (s *spanRef) addLLMEnergy(joules float64) {}
+func (s *spanRef) setAttr(key string, v any)  { s.s.SetAttr(key, v) }
+func (s *spanRef) setAttrValue(a record.Attr) { s.s.SetAttributes(a) }
+func (s *spanRef) captureContent() bool       { return s != nil && s.capture }
+func (s *spanRef) rename(name string)         { s.s.SetName(name) }
+func (s *spanRef) end(err error)              { s.s.Finish(err, nil) }
 
-// addFootprint adds the estimate of the remote call's footprint.
+// addFootprint adds the EcoLogits estimate of the remote call: its energy
+// as the span's llm energy, its CO2e and water computed for the provider's
+// datacenter (trace.AddLLMImpact keeps them instead of using the local grid).
 func addFootprint(s *spanRef, provider, model string, resp Response, latency time.Duration) {
-	if !resp.UsageKnown {
+	if !resp.UsageKnown || resp.OutputTokens <= 0 {
 		return
 	}
 	e := footprint.EstimateCall(provider, model, resp.OutputTokens, latency)
-	if e.Method == "" {
+	if e.Method == "" || e.EnergyKWh <= 0 {
+		if e.Note != "" {
+			s.setAttr(AttrFootprintNote, e.Note)
+		}
 		return
 	}
-	s.addLLMEnergy(e.EnergyKWh * 3.6e6)
+	trace.AddLLMImpact(s.s, model, e.EnergyKWh*3.6e6, e.CO2eG, e.WaterL)
+	s.setAttr(AttrFootprintMethod, e.Method+" "+e.Version)
+	used := e.MatchedModel
+	if used == "" {
+		used = "size class " + e.SizeClass
+	}
+	s.setAttr(AttrFootprintModel, used)
+	if e.EmbodiedCO2eG > 0 {
+		s.setAttr(AttrFootprintEmbodied, e.EmbodiedCO2eG)
+	}
 	if e.Note != "" {
 		s.setAttr(AttrFootprintNote, e.Note)
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // maxStreams bounds the streams followed at once; beyond it a new stream's
@@ -17,14 +18,17 @@ const maxStreams = 4096
 type streamState struct {
 	call *Call
 	spec *Spec
-	src  any // the stream object (for Err on the events kind)
+	src  any              // the stream object: Current, Err
+	keys []unsafe.Pointer // registry keys: the stream, its embedded pointers, its events channel
 	mu   sync.Mutex
 	acc  *accumulator
 	done bool
+	// events is set once the events channel has been wrapped.
+	events atomic.Bool
 }
 
 var (
-	streams     sync.Map // stream object (pointer or channel) -> *streamState
+	streams     sync.Map // unsafe.Pointer -> *streamState
 	streamCount atomic.Int64
 )
 
@@ -36,45 +40,60 @@ func track(c *Call, spec *Spec, s any) bool {
 		return false
 	}
 	st := &streamState{call: c, spec: spec, src: s, acc: newAccumulator(c, spec)}
-	key := s
-	if spec.Stream == StreamKindEvents {
-		ok := false
-		safely(func() {
-			m := reflect.ValueOf(s).MethodByName(spec.Accessor)
+	ok := false
+	safely(func() {
+		v := reflect.ValueOf(s)
+		if spec.Stream == StreamKindEvents {
+			m := v.MethodByName(spec.Accessor)
 			if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
 				return
 			}
-			stream := m.Call(nil)[0]
-			if isNil(stream.Interface()) {
+			v = m.Call(nil)[0]
+			if v.Kind() != reflect.Pointer || v.IsNil() {
 				return
 			}
-			ev := stream.MethodByName("Events")
+			st.src = v.Interface()
+			ev := v.MethodByName("Events")
 			if !ev.IsValid() || ev.Type().NumIn() != 0 || ev.Type().NumOut() != 1 {
 				return
 			}
 			ch := ev.Call(nil)[0]
-			if ch.Kind() != reflect.Chan {
+			if ch.Kind() != reflect.Chan || ch.IsNil() {
 				return
 			}
-			st.src = stream.Interface()
-			key = ch.Interface()
-			ok = true
-		})
-		if !ok {
-			return false
+			st.keys = append(st.keys, ch.UnsafePointer())
 		}
+		if v.Kind() != reflect.Pointer {
+			return
+		}
+		st.keys = append(st.keys, v.UnsafePointer())
+		// Methods promoted from an embedded pointer (go-openai's
+		// *streamReader) bind that pointer, not the outer one.
+		if e := v.Elem(); e.Kind() == reflect.Struct {
+			for i := 0; i < e.NumField(); i++ {
+				if f := e.Type().Field(i); f.Anonymous && f.Type.Kind() == reflect.Pointer && !e.Field(i).IsNil() {
+					st.keys = append(st.keys, e.Field(i).UnsafePointer())
+				}
+			}
+		}
+		ok = true
+	})
+	if !ok {
+		return false
 	}
 	if streamCount.Add(1) > maxStreams {
 		streamCount.Add(-1)
 		c.SetAttr(AttrStreamAbandoned, true)
 		return false
 	}
-	streams.Store(key, st)
+	for _, k := range st.keys {
+		streams.Store(k, st)
+	}
 	return true
 }
 
-func lookupStream(key any) *streamState {
-	if isNil(key) {
+func lookupStream(key unsafe.Pointer) *streamState {
+	if key == nil {
 		return nil
 	}
 	v, ok := streams.Load(key)
@@ -83,6 +102,10 @@ func lookupStream(key any) *streamState {
 	}
 	return v.(*streamState)
 }
+
+// claimEvents reports whether the caller is the first to wrap the events
+// channel (a second Events() call gets the SDK's channel unchanged).
+func (st *streamState) claimEvents() bool { return st.events.CompareAndSwap(false, true) }
 
 // element records one stream element.
 func (st *streamState) element(x any) {
@@ -93,7 +116,7 @@ func (st *streamState) element(x any) {
 }
 
 // finish ends the stream's call once.
-func (st *streamState) finish(key any, err error, abandoned bool) {
+func (st *streamState) finish(err error, abandoned bool) {
 	st.mu.Lock()
 	if st.done {
 		st.mu.Unlock()
@@ -102,9 +125,10 @@ func (st *streamState) finish(key any, err error, abandoned bool) {
 	st.done = true
 	resp := st.acc.response()
 	st.mu.Unlock()
-	if _, loaded := streams.LoadAndDelete(key); loaded {
-		streamCount.Add(-1)
+	for _, k := range st.keys {
+		streams.CompareAndDelete(k, st)
 	}
+	streamCount.Add(-1)
 	st.call.SetResponse(resp)
 	noteMissingUsage(st.call, st.spec, st.acc)
 	if abandoned {
@@ -120,31 +144,32 @@ func noteMissingUsage(c *Call, spec *Spec, acc *accumulator) {
 }
 
 // StreamNext wraps a stream's Next() bool (openai-go and anthropic
-// ssestream.Stream): each true reads Current(), false ends the span with
-// the stream's Err().
-func StreamNext[S any](s S, next func() bool) bool {
+// ssestream.Stream), called as StreamNext(st.Next): each true reads
+// Current(), false ends the span with the stream's Err().
+func StreamNext(next func() bool) bool {
 	ok := next()
-	st := lookupStream(s)
+	st := lookupStream(methodRecv(next))
 	if st == nil {
 		return ok
 	}
 	if ok {
 		safely(func() {
-			if cur := reflect.ValueOf(s).MethodByName("Current"); cur.IsValid() && cur.Type().NumIn() == 0 && cur.Type().NumOut() == 1 {
+			if cur := reflect.ValueOf(st.src).MethodByName("Current"); cur.IsValid() && cur.Type().NumIn() == 0 && cur.Type().NumOut() == 1 {
 				st.element(cur.Call(nil)[0].Interface())
 			}
 		})
 		return ok
 	}
-	st.finish(s, streamErr(s), false)
+	st.finish(streamErr(st.src), false)
 	return ok
 }
 
-// StreamRecv wraps a stream's Recv() (T, error) (go-openai): io.EOF ends the
-// span normally, another error ends it failed.
-func StreamRecv[S, T any](s S, recv func() (T, error)) (T, error) {
+// StreamRecv wraps a stream's Recv() (T, error) (go-openai), called as
+// StreamRecv(stream.Recv): io.EOF ends the span normally, another error
+// ends it failed.
+func StreamRecv[T any](recv func() (T, error)) (T, error) {
 	v, err := recv()
-	st := lookupStream(s)
+	st := lookupStream(methodRecv(recv))
 	if st == nil {
 		return v, err
 	}
@@ -152,30 +177,35 @@ func StreamRecv[S, T any](s S, recv func() (T, error)) (T, error) {
 	case err == nil:
 		st.element(v)
 	case errors.Is(err, io.EOF):
-		st.finish(s, nil, false)
+		st.finish(nil, false)
 	default:
-		st.finish(s, err, false)
+		st.finish(err, false)
 	}
 	return v, err
 }
 
-// StreamClose wraps a stream's Close() error: closing ends the span (early
-// close is not an error of the call).
-func StreamClose[S any](s S, close func() error) error {
+// StreamClose wraps a stream's Close() error, called as
+// StreamClose(stream.Close): closing ends the span (an early close is not
+// an error of the call).
+func StreamClose(close func() error) error {
 	err := close()
-	if st := lookupStream(s); st != nil {
-		st.finish(s, nil, false)
+	if st := lookupStream(methodRecv(close)); st != nil {
+		st.finish(nil, false)
 	}
 	return err
 }
 
-// StreamEvents wraps a stream's Events() <-chan T (Bedrock ConverseStream):
-// the returned channel carries the same events, and the span ends when the
-// SDK closes the channel, with the stream's Err().
+// StreamEvents wraps a stream's Events() <-chan T (Bedrock ConverseStream),
+// called as StreamEvents(out.GetStream().Events): the returned channel
+// carries the same events, and the span ends when the SDK closes the
+// channel, with the stream's Err().
 func StreamEvents[T any](events func() <-chan T) <-chan T {
 	ch := events()
-	st := lookupStream(ch)
-	if st == nil {
+	if ch == nil {
+		return ch
+	}
+	st := lookupStream(reflect.ValueOf(ch).UnsafePointer())
+	if st == nil || !st.claimEvents() {
 		return ch
 	}
 	out := make(chan T)
@@ -185,7 +215,7 @@ func StreamEvents[T any](events func() <-chan T) <-chan T {
 			st.element(v)
 			out <- v
 		}
-		st.finish(ch, streamErr(st.src), false)
+		st.finish(streamErr(st.src), false)
 	}()
 	return out
 }
@@ -200,12 +230,26 @@ func streamErr(s any) error {
 	return err
 }
 
+// methodRecv returns the receiver bound in a method value such as st.Next
+// (a pointer receiver, as the rules package guarantees). The gc compiler
+// lays a method value out as a closure {code pointer, receiver}; the
+// pointer is only used as a lookup key, never dereferenced, so a different
+// layout makes lookups miss (the span then ends at Shutdown) and nothing
+// worse. Tested for plain, generic and promoted methods.
+func methodRecv[F any](f F) unsafe.Pointer {
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&f))
+	if p == nil {
+		return nil
+	}
+	return (*[2]unsafe.Pointer)(p)[1]
+}
+
 // Shutdown ends the spans of streams that were never drained or closed in
 // instrumented code, marking them tracegen.stream.abandoned. The runtime
 // calls it before its final flush.
 func Shutdown() {
 	streams.Range(func(k, v any) bool {
-		v.(*streamState).finish(k, nil, true)
+		v.(*streamState).finish(nil, true)
 		return true
 	})
 }

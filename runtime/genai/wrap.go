@@ -8,15 +8,15 @@ import (
 )
 
 // The wrappers below are what rule-rewritten call sites call. Each takes the
-// rule (a built-in name or a user rule's JSON), the receiver when a rule
-// path reads it (else nil), the original function value, and the original
-// arguments; it returns exactly what the function returns. Their names say
-// the shape: the number of arguments after the context, V for a variadic
-// last argument.
+// rule (a built-in name or a user rule's JSON), the original function value
+// (usually a method value such as client.Chat.Completions.New) and the
+// original arguments; it returns exactly what the function returns. Their
+// names say the shape: the number of arguments after the context, V for a
+// variadic last argument.
 
 // Call1 wraps f(ctx, a) (R, error).
-func Call1[A, R any](rule string, recv any, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}})
+func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
 		return f(ctx, a)
 	}
@@ -27,8 +27,8 @@ func Call1[A, R any](rule string, recv any, f func(context.Context, A) (R, error
 }
 
 // Call1V wraps f(ctx, a, opts...) (R, error).
-func Call1V[A, O, R any](rule string, recv any, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}, opts: anys(opts)})
+func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, opts...)
 	}
@@ -39,8 +39,8 @@ func Call1V[A, O, R any](rule string, recv any, f func(context.Context, A, ...O)
 }
 
 // Call2V wraps f(ctx, a, b, opts...) (R, error).
-func Call2V[A, B, O, R any](rule string, recv any, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a, b}, opts: anys(opts)})
+func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, b, opts...)
 	}
@@ -51,8 +51,8 @@ func Call2V[A, B, O, R any](rule string, recv any, f func(context.Context, A, B,
 }
 
 // Call3 wraps f(ctx, a, b, c) (R, error).
-func Call3[A, B, C, R any](rule string, recv any, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a, b, c3}})
+func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b, c3}})
 	if c == nil {
 		return f(ctx, a, b, c3)
 	}
@@ -63,8 +63,8 @@ func Call3[A, B, C, R any](rule string, recv any, f func(context.Context, A, B, 
 }
 
 // CallV wraps f(ctx, parts...) (R, error).
-func CallV[P, R any](rule string, recv any, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: anys(parts)()})
+func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: anys(parts)()})
 	if c == nil {
 		return f(ctx, parts...)
 	}
@@ -77,21 +77,23 @@ func CallV[P, R any](rule string, recv any, f func(context.Context, ...P) (R, er
 // Stream1V wraps f(ctx, a, opts...) S for functions returning a stream
 // object and no error (openai-go and anthropic NewStreaming): the span stays
 // open until the stream is drained, fails or is closed.
-func Stream1V[A, O, S any](rule string, recv any, f func(context.Context, A, ...O) S, ctx context.Context, a A, opts ...O) S {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}, opts: anys(opts)})
+func Stream1V[A, O, S any](rule string, f func(context.Context, A, ...O) S, ctx context.Context, a A, opts ...O) S {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, opts...)
 	}
 	defer endOnPanic(c)
 	s := f(ctx, a, opts...)
-	track(c, spec, s)
+	if !track(c, spec, s) {
+		c.End(nil)
+	}
 	return s
 }
 
 // Callback2 wraps f(ctx, a, fn) error where fn is called once per response
 // element (Ollama's Chat and Generate, streaming or not).
-func Callback2[A, R any, F ~func(R) error](rule string, recv any, f func(context.Context, A, F) error, ctx context.Context, a A, fn F) error {
-	ctx, c, spec := begin(ctx, rule, site{recv: recv, args: []any{a}})
+func Callback2[A, R any, F ~func(R) error](rule string, f func(context.Context, A, F) error, ctx context.Context, a A, fn F) error {
+	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
 		return f(ctx, a, fn)
 	}
@@ -113,13 +115,13 @@ func Callback2[A, R any, F ~func(R) error](rule string, recv any, f func(context
 // Seq3 wraps f(ctx, a, b, c) iter.Seq2[T, error] (genai GenerateContentStream).
 // The span covers one iteration of the returned sequence, which is when the
 // request is made.
-func Seq3[A, B, C, T any](rule string, recv any, f func(context.Context, A, B, C) iter.Seq2[T, error], ctx context.Context, a A, b B, c3 C) iter.Seq2[T, error] {
-	return wrapSeq(rule, site{recv: recv, args: []any{a, b, c3}}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, a, b, c3) })
+func Seq3[A, B, C, T any](rule string, f func(context.Context, A, B, C) iter.Seq2[T, error], ctx context.Context, a A, b B, c3 C) iter.Seq2[T, error] {
+	return wrapSeq(rule, site{fn: f, args: []any{a, b, c3}}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, a, b, c3) })
 }
 
 // SeqV wraps f(ctx, parts...) iter.Seq2[T, error] (genai Chat.SendMessageStream).
-func SeqV[P, T any](rule string, recv any, f func(context.Context, ...P) iter.Seq2[T, error], ctx context.Context, parts ...P) iter.Seq2[T, error] {
-	return wrapSeq(rule, site{recv: recv, args: anys(parts)()}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, parts...) })
+func SeqV[P, T any](rule string, f func(context.Context, ...P) iter.Seq2[T, error], ctx context.Context, parts ...P) iter.Seq2[T, error] {
+	return wrapSeq(rule, site{fn: f, args: anys(parts)()}, ctx, func(ctx context.Context) iter.Seq2[T, error] { return f(ctx, parts...) })
 }
 
 func wrapSeq[T any](rule string, st site, ctx context.Context, call func(context.Context) iter.Seq2[T, error]) iter.Seq2[T, error] {

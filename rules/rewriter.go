@@ -1,0 +1,26 @@
+package rules
+
+import (
+	"go/ast"
+	"go/types"
+
+	"github.com/tracegen-dev/tracegen/instrument"
+)
+
+var _ instrument.CallRewriter = (*Matcher)(nil)
+
+// Rewrite implements instrument.CallRewriter: a call a rule covers becomes
+// a call of a runtime/genai wrapper, e.g.
+//
+//	client.Chat.Completions.New(ctx, params)
+//
+// becomes
+//
+//	tracegenGenai.Call1V("openai.chat", client.Chat.Completions.New, ctx, params)
+func (m *Matcher) Rewrite(pkg *types.Package, info *types.Info, call *ast.CallExpr) (instrument.CallRewrite, bool) {
+	mt, ok := m.MatchCall(info, call)
+	if !ok {
+		return instrument.CallRewrite{}, false
+	}
+	return instrument.CallRewrite{ImportPath: GenaiPath, Func: mt.Func, Args: mt.Args}, true
+}
