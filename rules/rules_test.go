@@ -118,7 +118,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate name", goodRule + strings.Replace(goodRule, "Chat\"]", "Talk\"]", 1), `r.yaml:10:3: name: "acme.chat" already defined at r.yaml:1:3`},
 		{"duplicate func", goodRule + strings.Replace(goodRule, "acme.chat", "acme.other", 1), `funcs: (*example.com/acme.Client).Chat already matched by rule "acme.chat"`},
 		{"bad env", goodRule + "  sdk-tracing-env: nope\n", `sdk-tracing-env: "nope" is not NAME=value`},
-		{"provider-of needs map", strings.Replace(goodRule, "provider: acme", "provider-of: recv", 1), "providers: missing"},
+		{"provider-of needs map", strings.Replace(goodRule, "provider: acme", "provider-of: func", 1), "providers: missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
