@@ -38,11 +38,11 @@ type Record struct {
 	// (adopted from an OpenTelemetry span context); the span is then the
 	// root of the local tree even though ParentSpanID is set.
 	RemoteParent bool
-	Name         string
 	Kind         Kind
 	Type         Type
-	Start, End   time.Time
 	Status       Status
+	Name         string
+	Start, End   time.Time
 	StatusMsg    string
 	// Attrs are the span's own attributes, in the order they were set; a
 	// later value for the same key wins when encoded.

@@ -15,7 +15,9 @@ import (
 )
 
 // nInlineAttrs attributes are stored inside the Span without allocating.
-const nInlineAttrs = 4
+// Two keeps a Span at 512 bytes, the largest size the allocator handles
+// without a per-object type header; a third attribute costs one allocation.
+const nInlineAttrs = 2
 
 // Span is one timed operation. A *Span is also the context.Context
 // returned by Start: it carries its parent context and answers Value for
@@ -31,12 +33,14 @@ type Span struct {
 	prev      *Span // span that was current on goid before this one
 	goid      int64
 	p         *pipeline
-	sampled   bool
 
-	energy [record.NumEnergySources]atomic.Uint64 // float64 bits, joules
+	// energy holds per-source joules as float64 bits; allocated on the
+	// first AddEnergy, as most short spans never receive any.
+	energy atomic.Pointer[[record.NumEnergySources]atomic.Uint64]
 
 	mu      sync.Mutex
-	ended   bool
+	sampled bool // set at start, read-only afterwards
+	ended   bool // guarded by mu
 	rec     record.Record
 	attrBuf [nInlineAttrs]record.Attr
 }
@@ -136,6 +140,8 @@ func (s *Span) Name() string {
 	if s == nil {
 		return ""
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.rec.Name
 }
 
@@ -339,7 +345,12 @@ func (s *Span) AddEnergy(source record.EnergySource, joules float64) {
 	if s == nil || !s.sampled || source >= record.NumEnergySources || joules == 0 || math.IsNaN(joules) {
 		return
 	}
-	addFloat(&s.energy[source], joules)
+	e := s.energy.Load()
+	if e == nil {
+		s.energy.CompareAndSwap(nil, new([record.NumEnergySources]atomic.Uint64))
+		e = s.energy.Load()
+	}
+	addFloat(&e[source], joules)
 }
 
 // Energy returns the joules accumulated from source so far.
@@ -347,7 +358,11 @@ func (s *Span) Energy(source record.EnergySource) float64 {
 	if s == nil || source >= record.NumEnergySources {
 		return 0
 	}
-	return math.Float64frombits(s.energy[source].Load())
+	e := s.energy.Load()
+	if e == nil {
+		return 0
+	}
+	return math.Float64frombits(e[source].Load())
 }
 
 func addFloat(u *atomic.Uint64, d float64) {

@@ -189,14 +189,15 @@ func (s *Span) End() {
 }
 
 func (s *Span) end() {
-	now := time.Now()
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
 		return
 	}
 	s.ended = true
-	s.rec.End = now
+	// Start carries a monotonic reading: Since reads only the monotonic
+	// clock, cheaper than a second time.Now and immune to wall-clock steps.
+	s.rec.End = s.rec.Start.Add(time.Since(s.rec.Start))
 	s.mu.Unlock()
 	popCurrent(s)
 	if !s.sampled {
@@ -212,8 +213,11 @@ func (s *Span) end() {
 // finishImpact copies the energy accumulators into the record and rolls
 // them up into the parent.
 func (s *Span) finishImpact() {
+	if s.energy.Load() == nil {
+		return
+	}
 	total := 0.0
-	for i := range s.energy {
+	for i := range record.NumEnergySources {
 		j := s.Energy(record.EnergySource(i))
 		if j == 0 {
 			continue
