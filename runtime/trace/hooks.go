@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -23,6 +24,10 @@ import (
 //     attributes, status messages and captured input/output before any
 //     exporter sees them; it takes effect for pipelines configured after
 //     the call (call it from init, or before Configure).
+//   - setRootInherited(attrs): every span without a tracegen parent starts
+//     with attrs as inherited attributes (process-wide ids such as a run
+//     id); descendants share the slice, so this costs no allocation, unlike
+//     appending to r.Inherited in an end hook.
 //   - eachCurrentSpan(f) iterates goroutine id -> innermost current span
 //     (current.go); pruneCurrent(alive) drops entries of dead goroutines.
 //   - (*Span).AddEnergy(source, joules) is the exported accumulator.
@@ -32,7 +37,14 @@ var (
 	stopHooks  []func(context.Context)
 	endHooks   []func(s *Span, r *record.Record)
 	redactor   atomic.Pointer[func(string) string]
+
+	rootInherited atomic.Pointer[[]record.Attr]
 )
+
+func setRootInherited(attrs []record.Attr) {
+	c := slices.Clip(slices.Clone(attrs))
+	rootInherited.Store(&c)
+}
 
 func onTracingStart(f func())                     { startHooks = append(startHooks, f) }
 func onTracingStop(f func(context.Context))       { stopHooks = append(stopHooks, f) }

@@ -286,3 +286,24 @@ func TestGoroutineIDs(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestRootInherited(t *testing.T) {
+	old := rootInherited.Load()
+	t.Cleanup(func() { rootInherited.Store(old) })
+	setRootInherited([]record.Attr{record.String("run.id", "r1"), record.String("tenant", "default")})
+	mem := setup(t, Config{})
+	ctx, root := Start(context.Background(), "root", WithInherited("tenant", "t9"))
+	_, child := Start(ctx, "child")
+	child.End()
+	root.End()
+	other := Begin("other")
+	other.End()
+	got := finish(t, mem)
+	for _, tc := range []struct{ span, key, want string }{
+		{"root", "run.id", "r1"}, {"child", "run.id", "r1"}, {"child", "tenant", "t9"}, {"other", "tenant", "default"},
+	} {
+		if v, _ := got[tc.span].Lookup(tc.key); v.Str() != tc.want {
+			t.Errorf("%s.%s = %q, want %q", tc.span, tc.key, v.Str(), tc.want)
+		}
+	}
+}

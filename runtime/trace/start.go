@@ -109,9 +109,11 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		r.TraceID = record.TraceID(remote.TraceID())
 		r.ParentSpanID = record.SpanID(remote.SpanID())
 		r.RemoteParent = true
+		r.Inherited = rootInheritedAttrs()
 	default:
 		r.TraceID = newTraceID()
 		s.sampled = p.sample(r.TraceID)
+		r.Inherited = rootInheritedAttrs()
 	}
 	if !s.sampled {
 		return s
@@ -150,6 +152,13 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		r.Inherited = slices.Clip(r.Inherited)
 	}
 	return s
+}
+
+func rootInheritedAttrs() []record.Attr {
+	if a := rootInherited.Load(); a != nil {
+		return *a
+	}
+	return nil
 }
 
 // isAncestor reports whether a is a strict ancestor of s.
