@@ -23,6 +23,8 @@ import (
 	goopenai "github.com/sashabaranov/go-openai"
 	"google.golang.org/genai"
 
+	tgenai "github.com/tracegen-dev/tracegen/runtime/genai"
+
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/llmhttp"
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -86,7 +88,12 @@ func check(t *testing.T, mem *export.Memory, parent *record.Record, w want) {
 	if parent != nil && (r.ParentSpanID != parent.SpanID || r.TraceID != parent.TraceID) {
 		t.Errorf("LLM span is not a child of %q", parent.Name)
 	}
-	str := func(k string) string { v, _ := r.Lookup(k); return v.String() }
+	str := func(k string) string {
+		if v, ok := r.Lookup(k); ok {
+			return v.String()
+		}
+		return ""
+	}
 	num := func(k string) int64 { v, _ := r.Lookup(k); return v.Int64() }
 	if got := str("gen_ai.provider.name"); got != w.provider {
 		t.Errorf("provider %q, want %q", got, w.provider)
@@ -400,4 +407,56 @@ func TestOllamaChatStream(t *testing.T) {
 		}
 	})
 	check(t, mem, parent, want{name: "chat llama3.2", provider: "ollama", in: 11, out: 7, respModel: "llama3.2", reasons: "stop", stream: true})
+}
+
+// TestOneSpanUnderRuleCall: when the SDK call already has a span (what the
+// rewriter's wrapper opens with genai.Start), the transport enriches it and
+// opens no second one.
+func TestOneSpanUnderRuleCall(t *testing.T) {
+	mem := pipeline(t)
+	srv := serve(t, "/v1/chat/completions", "application/json", []byte(openAIChat))
+	cfg := goopenai.DefaultConfig("key")
+	cfg.BaseURL = srv.URL + "/v1"
+	cfg.HTTPClient = llmhttp.Wrap(nil)
+	client := goopenai.NewClientWithConfig(cfg)
+	parent := parentSpan(t, mem, func(ctx context.Context) {
+		ctx, call := tgenai.Start(ctx, tgenai.Request{Provider: "openai", Operation: "chat", Model: "gpt-4o-mini"})
+		_, err := client.CreateChatCompletion(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini",
+			Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}})
+		call.End(err)
+	})
+	check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop"})
+}
+
+// TestStreamClosedEarly: a stream closed before its end still ends its span.
+func TestStreamClosedEarly(t *testing.T) {
+	mem := pipeline(t)
+	srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
+	cfg := goopenai.DefaultConfig("key")
+	cfg.BaseURL = srv.URL + "/v1"
+	cfg.HTTPClient = llmhttp.Wrap(nil)
+	client := goopenai.NewClientWithConfig(cfg)
+	parentSpan(t, mem, func(ctx context.Context) {
+		st, err := client.CreateChatCompletionStream(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini", Stream: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recv(); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	})
+	n := 0
+	for _, r := range mem.Spans() {
+		if r.Type == record.TypeLLM {
+			n++
+			if v, ok := r.Lookup("gen_ai.response.id"); !ok || v.String() != "chatcmpl-123" {
+				t.Errorf("early-closed stream span lacks what was read: %v", v)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d LLM spans after an early Close, want 1", n)
+	}
 }
