@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"time"
 
@@ -31,7 +32,15 @@ func startSpan(ctx context.Context, name string, start time.Time, attrs []record
 	if time.Since(start) > time.Millisecond {
 		s.SetStartTime(start)
 	}
-	return ctx, &spanRef{s: s, capture: trace.CaptureContent()}
+	return ctx, &spanRef{s: s, capture: captureOn()}
+}
+
+// captureOn reports whether message content is recorded: only when the user
+// opted in with TRACEGEN_CAPTURE_CONTENT=true (content is off by default, as
+// the GenAI conventions ask) and tracing has not switched content off.
+func captureOn() bool {
+	v := os.Getenv("TRACEGEN_CAPTURE_CONTENT")
+	return (v == "true" || v == "1") && trace.CaptureContent()
 }
 
 func (s *spanRef) setAttr(key string, v any)  { s.s.SetAttr(key, v) }
