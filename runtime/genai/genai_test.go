@@ -408,8 +408,8 @@ func (*memberStop) isEvent() {}
 type eventStream struct{ ch chan bEvent }
 
 func (s *eventStream) Events() <-chan bEvent { return s.ch }
-func (s *eventStream) Err() error           { return nil }
-func (s *eventStream) Close() error         { return nil }
+func (s *eventStream) Err() error            { return nil }
+func (s *eventStream) Close() error          { return nil }
 
 type converseOut struct{ s *eventStream }
 
