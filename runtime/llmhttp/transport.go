@@ -2,6 +2,7 @@ package llmhttp
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -154,7 +155,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	b := &body{rc: resp.Body, s: s, owner: owner, tg: tg, status: resp.StatusCode,
-		contentType: strings.ToLower(resp.Header.Get("Content-Type"))}
+		contentType: strings.ToLower(resp.Header.Get("Content-Type")),
+		gzipped:     !resp.Uncompressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")}
 	b.acc.format = tg.format
 	b.sse.emit = b.acc.event
 	resp.Body = b
@@ -211,6 +213,7 @@ const (
 	modeSSE
 	modeNDJSON
 	modeEventStream
+	modeGzip // compressed: buffered, inflated and parsed at the end
 )
 
 // body tees a response body into the accumulator and finishes the call on
@@ -222,6 +225,7 @@ type body struct {
 	tg          target
 	status      int
 	contentType string
+	gzipped     bool
 
 	mu       sync.Mutex
 	mode     int
@@ -267,8 +271,17 @@ func (b *body) feed(p []byte) {
 		}
 	}
 	if b.mode == modeUndecided {
-		b.mode = b.decide(p)
+		if b.gzipped {
+			b.mode = modeGzip
+		} else {
+			b.mode = b.decide(p)
+		}
 	}
+	b.consume(p)
+}
+
+// consume parses p in the current mode; b.mu is held.
+func (b *body) consume(p []byte) {
 	switch b.mode {
 	case modeEventStream:
 		for _, m := range b.es.feed(p) {
@@ -284,7 +297,7 @@ func (b *body) feed(p []byte) {
 		b.lines.feed(p, b.sse.line)
 	case modeNDJSON:
 		b.lines.feed(p, func(l []byte) { b.acc.event("", bytes.TrimSpace(l)) })
-	default:
+	default: // modeJSON, modeGzip
 		if !b.jsonOver {
 			if len(b.jsonBuf)+len(p) > maxJSONBody {
 				b.jsonOver, b.jsonBuf = true, nil
@@ -292,6 +305,31 @@ func (b *body) feed(p []byte) {
 				b.jsonBuf = append(b.jsonBuf, p...)
 			}
 		}
+	}
+}
+
+// inflate parses a gzip body buffered whole; b.mu is held.
+func (b *body) inflate() {
+	zr, err := gzip.NewReader(bytes.NewReader(b.jsonBuf))
+	b.jsonBuf = nil
+	if err != nil {
+		return
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, maxJSONBody))
+	if err != nil && len(plain) == 0 {
+		return
+	}
+	b.mode = b.decide(plain)
+	b.consume(plain)
+	switch b.mode {
+	case modeSSE:
+		b.lines.flush(b.sse.line)
+		b.sse.dispatch()
+	case modeNDJSON:
+		b.lines.flush(func(l []byte) { b.acc.event("", bytes.TrimSpace(l)) })
+	case modeJSON:
+		b.acc.event("", bytes.TrimSpace(b.jsonBuf))
+		b.jsonBuf = nil
 	}
 }
 
@@ -332,6 +370,8 @@ func (b *body) finish(readErr error) {
 	case modeJSON:
 		b.acc.event("", bytes.TrimSpace(b.jsonBuf))
 		b.jsonBuf = nil
+	case modeGzip:
+		b.inflate()
 	}
 	resp := b.acc.response()
 	acc := &b.acc

@@ -2,6 +2,7 @@ package llmhttp
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -519,5 +520,36 @@ func TestSSEAndLines(t *testing.T) {
 	want := []string{"a|1\n2", "|3", "|tail"}
 	if strings.Join(got, ";") != strings.Join(want, ";") {
 		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// TestGzipBody: a body the caller asked to receive compressed is inflated
+// for parsing and handed over compressed, as it came.
+func TestGzipBody(t *testing.T) {
+	calls := recorder(t)
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	io.WriteString(zw, `{"id":"c9","model":"gpt-4o","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`)
+	zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(zb.Bytes())
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o"}`))
+	req.Header.Set("Accept-Encoding", "gzip") // set by the caller: net/http does not inflate
+	resp, err := NewClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, zb.Bytes()) {
+		t.Error("caller did not get the compressed bytes unchanged")
+	}
+	c := (*calls)[0]
+	if c.resp.ID != "c9" || c.resp.OutputTokens != 4 || c.ends != 1 {
+		t.Errorf("gzip body: resp %+v ends %d", c.resp, c.ends)
 	}
 }
