@@ -1,0 +1,151 @@
+package llmhttp
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/session"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
+)
+
+// These tests go through runtime/genai and runtime/trace for real (no fake
+// sink) and check the exported records.
+
+func memTrace(t *testing.T) *export.Memory {
+	t.Helper()
+	mem := export.NewMemory(100)
+	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true})
+	t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
+	return mem
+}
+
+func llmSpans(mem *export.Memory) []*record.Record {
+	var out []*record.Record
+	for _, r := range mem.Spans() {
+		if r.Type == record.TypeLLM {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func do(t *testing.T, ctx context.Context, url, body string, header map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := NewClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return string(b)
+}
+
+func TestIntegrationSpan(t *testing.T) {
+	t.Setenv("TRACEGEN_CAPTURE_CONTENT", "true")
+	mem := memTrace(t)
+	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+ "content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":50}}`))
+	ctx, parent := trace.Start(context.Background(), "agent", trace.TypeAgent)
+	do(t, ctx, srv.URL+"/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":256,"messages":[{"role":"user","content":"hi there"}]}`,
+		map[string]string{"anthropic-version": "2023-06-01"})
+	parent.End()
+	spans := llmSpans(mem)
+	if len(spans) != 1 {
+		t.Fatalf("%d LLM spans", len(spans))
+	}
+	r := spans[0]
+	if r.Name != "chat claude-sonnet-4-5" || r.Kind != record.KindClient || r.ParentSpanID != parent.SpanID() {
+		t.Errorf("span %q kind %v parent %s", r.Name, r.Kind, r.ParentSpanID)
+	}
+	for key, want := range map[string]string{
+		"gen_ai.provider.name": "anthropic", "gen_ai.operation.name": "chat", "gen_ai.request.model": "claude-sonnet-4-5",
+		"gen_ai.response.model": "claude-sonnet-4-5-20250929", "gen_ai.response.id": "msg_01",
+		"gen_ai.request.max_tokens": "256", "gen_ai.usage.input_tokens": "10", "gen_ai.usage.output_tokens": "50",
+		"server.address": "127.0.0.1", "tracegen.transport": "llmhttp",
+	} {
+		if v, _ := r.Lookup(key); v.String() != want {
+			t.Errorf("%s = %q, want %q", key, v.String(), want)
+		}
+	}
+	in, _ := r.Lookup("gen_ai.input.messages")
+	out, _ := r.Lookup("gen_ai.output.messages")
+	if !strings.Contains(in.String(), "hi there") || !strings.Contains(out.String(), "Hello!") {
+		t.Errorf("captured content: input %q output %q", in.String(), out.String())
+	}
+	if r.Impact.Joules[record.EnergyLLM] <= 0 || r.Impact.CO2eG <= 0 {
+		t.Errorf("no footprint estimate: %+v", r.Impact)
+	}
+}
+
+func TestIntegrationHTTPError(t *testing.T) {
+	mem := memTrace(t)
+	srv, _ := fake(t, 429, "application/json", []byte(`{"error":{"message":"Rate limit reached","type":"requests"}}`))
+	do(t, context.Background(), srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
+	spans := llmSpans(mem)
+	if len(spans) != 1 {
+		t.Fatalf("%d LLM spans", len(spans))
+	}
+	r := spans[0]
+	if r.Status != record.StatusError || !strings.Contains(r.StatusMsg, "429") {
+		t.Errorf("status %v %q, want error mentioning 429", r.Status, r.StatusMsg)
+	}
+	if v, _ := r.Lookup("http.response.status_code"); v.Int64() != 429 {
+		t.Errorf("http.response.status_code = %v", v)
+	}
+	if _, ok := r.Lookup("error.type"); !ok {
+		t.Error("no error.type")
+	}
+	if r.Impact.Joules[record.EnergyLLM] != 0 {
+		t.Errorf("a failed call without usage got an estimate: %+v", r.Impact)
+	}
+}
+
+func TestIntegrationContentOffByDefault(t *testing.T) {
+	t.Setenv("TRACEGEN_CAPTURE_CONTENT", "")
+	mem := memTrace(t)
+	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"c","model":"gpt-4o","choices":[{"message":{"content":"secret answer"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`))
+	do(t, context.Background(), srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"secret question"}]}`, nil)
+	js := string(llmSpans(mem)[0].AppendJSON(nil))
+	if strings.Contains(js, "secret") {
+		t.Errorf("content recorded without TRACEGEN_CAPTURE_CONTENT: %s", js)
+	}
+}
+
+// TestIntegrationSession: a transport span inside session.WithSession
+// carries the session ids, is the target of Feedback, and counts in the
+// per-user totals.
+func TestIntegrationSession(t *testing.T) {
+	mem := memTrace(t)
+	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"c1","model":"gpt-4o","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3}}`))
+	ctx := session.WithSession(context.Background(), "sess-42", "alice", nil)
+	do(t, ctx, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
+	if err := session.Feedback(ctx, session.ThumbsUp(), "great"); err != nil {
+		t.Fatal(err)
+	}
+	llm := llmSpans(mem)[0]
+	if v, _ := llm.Lookup("user.id"); v.String() != "alice" {
+		t.Errorf("LLM span user.id %q", v.String())
+	}
+	var fb *record.Record
+	for _, r := range mem.Spans() {
+		if r.Name == "feedback" {
+			fb = r
+		}
+	}
+	if fb == nil || fb.ParentSpanID != llm.SpanID || fb.TraceID != llm.TraceID {
+		t.Fatalf("feedback span %+v not under the LLM span %s", fb, llm.SpanID)
+	}
+	tot := session.ByUser(mem.Spans())["alice"]
+	if tot.Calls != 1 || tot.InputTokens != 7 || tot.OutputTokens != 3 || tot.EnergyKWh <= 0 {
+		t.Errorf("alice totals %+v", tot)
+	}
+}
