@@ -504,3 +504,54 @@ func TestConcurrentSpanUse(t *testing.T) {
 		t.Errorf("events %d, cpu joules %v; want 400 each", len(r.Events), r.Impact.Joules[record.EnergyCPU])
 	}
 }
+
+// tracingExporter uses instrumented code inside Export and Shutdown, like an
+// exporter whose HTTP client is traced.
+type tracingExporter struct{ calls atomic.Int64 }
+
+func (e *tracingExporter) Export(ctx context.Context, recs []*record.Record) error {
+	e.calls.Add(1)
+	_, s := Start(ctx, "inside-export")
+	s.End()
+	return nil
+}
+
+func (e *tracingExporter) Shutdown(ctx context.Context) error {
+	s := Begin("inside-shutdown")
+	s.End()
+	return nil
+}
+
+func TestExporterThatTracesDoesNotDeadlock(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"sync", Config{Sync: true}},
+		{"blocking", Config{Blocking: true, QueueSize: 1, BatchSize: 1}},
+		{"async", Config{QueueSize: 2, BatchSize: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := &tracingExporter{}
+			setup(t, tc.cfg, exp)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; i < 20; i++ {
+					s := Begin("user")
+					s.End()
+				}
+				Stop()
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("deadlock: an exporter that starts spans blocked the pipeline")
+			}
+			if exp.calls.Load() == 0 {
+				t.Error("exporter never called")
+			}
+		})
+	}
+}

@@ -83,6 +83,11 @@ type pipeline struct {
 	syncMu sync.Mutex
 	one    [1]*record.Record
 
+	// exporting is the id of the goroutine inside Export (0 when none): a
+	// span that ends on it (an exporter using instrumented code) must not
+	// wait for the pipeline it is blocking, so it is dropped and counted.
+	exporting atomic.Int64
+
 	logMu  sync.Mutex
 	logged map[string]bool
 }
@@ -129,6 +134,10 @@ func beUint64(b []byte) uint64 {
 // enqueue hands a finished span to the pipeline.
 func (p *pipeline) enqueue(s *Span) {
 	if p.syncMode {
+		if p.exporting.Load() == curGoid() {
+			stats.dropped.Add(1)
+			return
+		}
 		p.syncMu.Lock()
 		if p.isStopped() {
 			p.syncMu.Unlock()
@@ -136,13 +145,15 @@ func (p *pipeline) enqueue(s *Span) {
 			return
 		}
 		p.one[0] = &s.rec
+		p.exporting.Store(curGoid())
 		p.exportAll(context.Background(), p.one[:])
+		p.exporting.Store(0)
 		p.one[0] = nil
 		p.syncMu.Unlock()
 		return
 	}
 	p.mu.Lock()
-	for len(p.queue) >= p.queueSize && p.blocking && !p.stopped {
+	for len(p.queue) >= p.queueSize && p.blocking && !p.stopped && p.exporting.Load() != curGoid() {
 		p.kickBatcher()
 		p.roomy.Wait()
 	}
@@ -175,6 +186,7 @@ func (p *pipeline) kickBatcher() {
 // run is the batcher goroutine.
 func (p *pipeline) run() {
 	defer close(p.done)
+	p.exporting.Store(curGoid())
 	tick := time.NewTicker(p.flushInterval)
 	defer tick.Stop()
 	spare := make([]*Span, 0, p.queueSize)
@@ -310,7 +322,9 @@ func (p *pipeline) shutdown(ctx context.Context) error {
 		p.roomy.Broadcast()
 		if p.syncMode || !p.started.Load() {
 			p.syncMu.Lock()
+			p.exporting.Store(curGoid())
 			p.shutdownErr = p.shutdownExporters(ctx)
+			p.exporting.Store(0)
 			p.syncMu.Unlock()
 			return
 		}
