@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
+	"time"
 )
 
 // tgprog is a tiny instrumented program run by the testscript scripts in
@@ -34,6 +36,16 @@ func tgprog() {
 	case "panic":
 		work(ctx)
 		panic("boom")
+	case "signal":
+		// Opt-in flush on SIGTERM: the process must still die of the
+		// signal, after the spans ended so far are exported.
+		FlushOnSignal()
+		work(ctx)
+		span.End()
+		fmt.Println("signalling")
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		time.Sleep(5 * time.Second)
+		fmt.Println("survived the signal")
 	case "error":
 		err := failing(ctx)
 		fmt.Println("error:", err)
