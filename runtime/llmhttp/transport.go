@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ type Transport struct {
 // Transport (c itself is not changed). A nil c wraps a zero http.Client.
 // Wrapping twice does not trace twice.
 func Wrap(c *http.Client) *http.Client {
+	quietSDKSpans()
 	if c == nil {
 		c = &http.Client{}
 	}
@@ -39,6 +41,24 @@ func Wrap(c *http.Client) *http.Client {
 
 // NewClient returns an http.Client over a Transport on http.DefaultTransport.
 func NewClient() *http.Client { return Wrap(nil) }
+
+// sdkSpanEnv are the switches of SDKs that make their own OpenTelemetry
+// span for each call (anthropic-sdk-go reads its variable on every request).
+// The transport's span is the call's span, so it turns them off, once,
+// unless the user set the variable.
+var sdkSpanEnv = [][2]string{{"ANTHROPIC_OPEN_TELEMETRY", "false"}}
+
+var quietOnce sync.Once
+
+func quietSDKSpans() {
+	quietOnce.Do(func() {
+		for _, kv := range sdkSpanEnv {
+			if _, set := os.LookupEnv(kv[0]); !set {
+				os.Setenv(kv[0], kv[1])
+			}
+		}
+	})
+}
 
 // sink receives what the transport learns: a *genai.Call.
 type sink interface {
@@ -79,6 +99,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	quietSDKSpans()
 	tg, ok := recognise(req)
 	if !ok {
 		return base.RoundTrip(req)

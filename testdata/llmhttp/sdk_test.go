@@ -21,6 +21,9 @@ import (
 	openaigo "github.com/openai/openai-go/v3"
 	openaiopt "github.com/openai/openai-go/v3/option"
 	goopenai "github.com/sashabaranov/go-openai"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/genai"
 
 	tgenai "github.com/tracegen-dev/tracegen/runtime/genai"
@@ -458,5 +461,46 @@ func TestStreamClosedEarly(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d LLM spans after an early Close, want 1", n)
+	}
+}
+
+// TestAnthropicOwnSpanOff: anthropic-sdk-go makes an OpenTelemetry span per
+// call through the global TracerProvider; with the transport in place that
+// would be a second span for the call, so the transport turns it off
+// (ANTHROPIC_OPEN_TELEMETRY=false unless the user set it). The control
+// request forces the SDK's span on to show the recorder would see it.
+func TestAnthropicOwnSpanOff(t *testing.T) {
+	sr := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	body := `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5}}`
+	for _, tc := range []struct {
+		name     string
+		opts     []anthropicopt.RequestOption
+		sdkSpans int
+	}{
+		{"default", nil, 0},
+		{"forced on (control)", []anthropicopt.RequestOption{anthropicopt.WithOpenTelemetryTraces(true)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := pipeline(t)
+			before := len(sr.Ended())
+			srv := serve(t, "/v1/messages", "application/json", []byte(body))
+			client := anthropic.NewClient(anthropicopt.WithBaseURL(srv.URL), anthropicopt.WithAPIKey("key"),
+				anthropicopt.WithHTTPClient(llmhttp.Wrap(nil)), anthropicopt.WithMaxRetries(0))
+			parent := parentSpan(t, mem, func(ctx context.Context) {
+				_, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: anthropic.ModelClaudeSonnet4_5, MaxTokens: 100,
+					Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}}, tc.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			if got := len(sr.Ended()) - before; got != tc.sdkSpans {
+				t.Errorf("SDK made %d OpenTelemetry spans, want %d", got, tc.sdkSpans)
+			}
+			check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
+				respModel: "claude-sonnet-4-5-20250929", respID: "msg_01", reasons: "end_turn"})
+		})
 	}
 }
