@@ -490,7 +490,7 @@ func TestConcurrentSpanUse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < 50; j++ {
+			for j := 0; j < 25; j++ {
 				s.SetAttr(fmt.Sprint("k", i), j)
 				s.AddEnergy(record.EnergyCPU, 1)
 				s.AddEvent("e")
@@ -500,8 +500,8 @@ func TestConcurrentSpanUse(t *testing.T) {
 	wg.Wait()
 	s.End()
 	r := finish(t, mem)["shared"]
-	if len(r.Events) != 400 || r.Impact.Joules[record.EnergyCPU] != 400 {
-		t.Errorf("events %d, cpu joules %v; want 400 each", len(r.Events), r.Impact.Joules[record.EnergyCPU])
+	if len(r.Events) != 200 || r.Impact.Joules[record.EnergyCPU] != 200 {
+		t.Errorf("events %d, cpu joules %v; want 200 each", len(r.Events), r.Impact.Joules[record.EnergyCPU])
 	}
 }
 
@@ -553,5 +553,27 @@ func TestExporterThatTracesDoesNotDeadlock(t *testing.T) {
 				t.Error("exporter never called")
 			}
 		})
+	}
+}
+
+func TestSpanMemoryIsBounded(t *testing.T) {
+	mem := setup(t, Config{})
+	before := ReadStats()
+	s := Begin("long-lived")
+	for i := 0; i < 1000; i++ {
+		s.SetAttr("progress", i) // same key: replaced, not appended
+		s.SetAttr(fmt.Sprint("k", i), i)
+		s.AddEvent("tick")
+	}
+	s.End()
+	r := finish(t, mem)["long-lived"]
+	if len(r.Attrs) != MaxAttributes || len(r.Events) != MaxEvents {
+		t.Errorf("%d attributes, %d events; want %d and %d", len(r.Attrs), len(r.Events), MaxAttributes, MaxEvents)
+	}
+	if v, _ := r.Lookup("progress"); v.Int64() != 999 {
+		t.Errorf("progress = %v, want the last value 999", v)
+	}
+	if got := ReadStats().Limited - before.Limited; got != (1000-(MaxAttributes-1))+(1000-MaxEvents) {
+		t.Errorf("Limited counted %d", got)
 	}
 }

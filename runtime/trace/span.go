@@ -172,7 +172,7 @@ func (s *Span) SetAttr(key string, value any) {
 	if !s.lock() {
 		return
 	}
-	s.rec.Attrs = append(s.rec.Attrs, s.p.redactAttr(record.Attr{Key: key, Value: record.AnyValue(value)}))
+	s.setAttrLocked(s.p.redactAttr(record.Attr{Key: key, Value: record.AnyValue(value)}))
 	s.mu.Unlock()
 }
 
@@ -182,7 +182,7 @@ func (s *Span) SetAttributes(attrs ...record.Attr) {
 		return
 	}
 	for _, a := range attrs {
-		s.rec.Attrs = append(s.rec.Attrs, s.p.redactAttr(a))
+		s.setAttrLocked(s.p.redactAttr(a))
 	}
 	s.mu.Unlock()
 }
@@ -225,7 +225,34 @@ func (s *Span) addEventLocked(name string, attrs []record.Attr) {
 			e.Attrs[i] = s.p.redactAttr(a)
 		}
 	}
+	if len(s.rec.Events) >= MaxEvents {
+		stats.limited.Add(1)
+		return
+	}
 	s.rec.Events = append(s.rec.Events, e)
+}
+
+// Limits that keep a long-lived span's memory bounded; what goes beyond
+// them is dropped and counted in Stats.Limited.
+const (
+	MaxAttributes = 256 // distinct attribute keys per span
+	MaxEvents     = 256 // events per span
+)
+
+// setAttrLocked replaces the value of an existing key (so a loop updating
+// one attribute does not grow the span) or appends a new key.
+func (s *Span) setAttrLocked(a record.Attr) {
+	for i := range s.rec.Attrs {
+		if s.rec.Attrs[i].Key == a.Key {
+			s.rec.Attrs[i] = a
+			return
+		}
+	}
+	if len(s.rec.Attrs) >= MaxAttributes {
+		stats.limited.Add(1)
+		return
+	}
+	s.rec.Attrs = append(s.rec.Attrs, a)
 }
 
 // RecordInput captures input values as key/value pairs:

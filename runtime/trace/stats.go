@@ -8,10 +8,11 @@ type Stats struct {
 	Dropped      uint64 // spans dropped: queue full (non-blocking mode) or ended after Shutdown
 	ExportErrors uint64 // errors returned by exporters (Export and Shutdown)
 	ExportPanics uint64 // panics recovered from exporters
+	Limited      uint64 // attributes and events dropped by MaxAttributes/MaxEvents
 }
 
 var stats struct {
-	exported, dropped, errors, panics atomic.Uint64
+	exported, dropped, errors, panics, limited atomic.Uint64
 }
 
 // ReadStats returns the counters accumulated since the program started.
@@ -21,5 +22,6 @@ func ReadStats() Stats {
 		Dropped:      stats.dropped.Load(),
 		ExportErrors: stats.errors.Load(),
 		ExportPanics: stats.panics.Load(),
+		Limited:      stats.limited.Load(),
 	}
 }
