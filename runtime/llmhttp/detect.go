@@ -40,6 +40,7 @@ type target struct {
 	includeUsage bool
 	input        json.RawMessage
 	attrs        map[string]any
+	knownHost    bool // the host is a known provider API
 }
 
 // openAICompatibleHosts maps hosts of OpenAI-compatible APIs to provider names.
@@ -113,9 +114,9 @@ func recognise(r *http.Request) (target, bool) {
 			t.operation = "text_completion"
 		}
 		if prov, ok := openAICompatibleHosts[host]; ok {
-			t.provider = prov
+			t.provider, t.knownHost = prov, true
 		} else if strings.HasSuffix(host, ".openai.azure.com") {
-			t.provider = ProviderAzureOpenAI
+			t.provider, t.knownHost = ProviderAzureOpenAI, true
 		}
 		return t, true
 	}

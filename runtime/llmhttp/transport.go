@@ -129,6 +129,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		tg.stream = true
 	}
 
+	// The OpenAI paths (/chat/completions, /responses, ...) are common words:
+	// on a host not known to serve an LLM API, trace only requests that name
+	// a model.
+	if tg.format == fmtOpenAI && tg.model == "" && !tg.knownHost {
+		return base.RoundTrip(out)
+	}
+
 	s, owner := currentCall(ctx), false
 	if s == nil {
 		attrs := make([]record.Attr, 0, 8)

@@ -451,6 +451,13 @@ func TestPassThrough(t *testing.T) {
 			t.Errorf("%s %s: body %q", r.method, r.path, b)
 		}
 	}
+	// An OpenAI-looking path on an unknown host without a model is not an LLM call.
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v2/responses", strings.NewReader(`{"survey":42}`))
+	resp, err := NewClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if len(*calls) != 0 {
 		t.Errorf("%d calls for non-LLM requests, want 0", len(*calls))
 	}
