@@ -124,7 +124,7 @@ func FuzzRewrite(f *testing.F) {
 			return
 		}
 		cfg := Config{All: all}
-		files, errs := processPackage(cfg, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: src}}, nil)
+		files, errs := processPackage(cfg, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: src}}, nil, "")
 		out := files[0].New
 		if len(errs) > 0 {
 			if !bytes.Equal(out, src) {
@@ -147,7 +147,7 @@ func FuzzRewrite(f *testing.F) {
 		if !bytes.Equal(back, src) {
 			t.Fatalf("strip(instrument(x)) != x\n--- x\n%q\n--- out\n%s\n--- back\n%q", src, out, back)
 		}
-		again, errs := processPackage(cfg, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: out}}, nil)
+		again, errs := processPackage(cfg, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: out}}, nil, "")
 		if len(errs) > 0 || !bytes.Equal(again[0].New, out) {
 			t.Fatalf("not idempotent (errors %v):\n%s\n---\n%s", errs, out, again[0].New)
 		}
@@ -161,7 +161,7 @@ func FuzzRewrite(f *testing.F) {
 				t.Fatalf("input type-checks, output does not: %v\n%s", err, out)
 			}
 		}
-		ov, _ := processPackage(Config{All: all, Mode: Overlay}, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: src}}, nil)
+		ov, _ := processPackage(Config{All: all, Mode: Overlay}, "example.com/p", af.Name.Name, []*srcFile{{path: "/src/p.go", orig: src}}, nil, "")
 		o := ov[0].New
 		if bytes.Count(o, []byte("\n")) != bytes.Count(src, []byte("\n"))+boolInt(!bytes.Equal(o, src)) {
 			t.Fatalf("overlay moved lines:\n%s", o)

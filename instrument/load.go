@@ -23,6 +23,8 @@ type loadedPkg struct {
 	path  string
 	name  string
 	files []*srcFile
+	// goVersion is the go directive of the package's module.
+	goVersion string
 }
 
 func run(cfg Config, patterns []string) (*Result, error) {
@@ -30,7 +32,7 @@ func run(cfg Config, patterns []string) (*Result, error) {
 		patterns = []string{"."}
 	}
 	lcfg := &packages.Config{
-		Mode:       packages.NeedName | packages.NeedFiles,
+		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedModule,
 		Dir:        cfg.Dir,
 		BuildFlags: cfg.BuildFlags,
 		Tests:      cfg.Tests,
@@ -54,6 +56,9 @@ func run(cfg Config, patterns []string) (*Result, error) {
 		lp := byPath[p.PkgPath]
 		if lp == nil {
 			lp = &loadedPkg{path: p.PkgPath, name: p.Name}
+			if p.Module != nil {
+				lp.goVersion = p.Module.GoVersion
+			}
 			byPath[p.PkgPath] = lp
 			order = append(order, lp)
 		}
@@ -103,7 +108,7 @@ func run(cfg Config, patterns []string) (*Result, error) {
 			if t := typed[lp.path]; t != nil {
 				tc = t.check
 			}
-			outs[i], errs[i] = processPackage(cfg, lp.path, lp.name, lp.files, tc)
+			outs[i], errs[i] = processPackage(cfg, lp.path, lp.name, lp.files, tc, lp.goVersion)
 		}()
 	}
 	wg.Wait()

@@ -9,6 +9,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"go/version"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -54,7 +55,11 @@ func importsAny(src []byte, paths []string) bool {
 
 // processPackage computes the rewrite of every file of one package. pkgName is
 // the package clause name. typeCheck may be nil (no call rewriting).
-func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc) ([]*File, []*Error) {
+//
+// goVersion is the go directive of the package's module ("" if unknown): code
+// for modules older than go1.18 cannot call generic functions, so go
+// statements are not wrapped in Bind there.
+func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc, goVersion string) ([]*File, []*Error) {
 	var errs []*Error
 	out := make([]*File, len(files))
 	base := make([][]byte, len(files))
@@ -150,7 +155,8 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 			return
 		}
 		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, generic: generic,
-			all: cfg.All && !files[i].test && !files[i].generated, aliasFor: aliasFor}
+			all: cfg.All && !files[i].test && !files[i].generated, aliasFor: aliasFor,
+			noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
 		if cfg.Calls != nil && info != nil && !files[i].test {
 			j.calls, j.info, j.pkg = cfg.Calls, info, tpkg
 		}

@@ -30,6 +30,8 @@ type fileJob struct {
 	alias   string // name under which the runtime is imported
 	stop    bool   // add defer Stop() to func main and turn os.Exit into Exit
 	generic map[string]bool
+	// noGenerics: the module's language version predates generics (no Bind).
+	noGenerics bool
 	// Call rewriting (nil when no rule applies to the package).
 	calls    CallRewriter
 	info     *types.Info
@@ -578,7 +580,7 @@ func (r *rewriter) rewriteGos(body *ast.BlockStmt, span string) {
 // canBind reports whether `go f(args)` may become `go Bind(span, f)(args)`:
 // f must be a function value, not a builtin or an uninstantiated generic function.
 func (r *rewriter) canBind(call *ast.CallExpr) bool {
-	if r.callDone[call] {
+	if r.callDone[call] || r.noGenerics {
 		return false
 	}
 	fun := ast.Unparen(call.Fun)

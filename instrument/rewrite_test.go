@@ -16,7 +16,7 @@ func instrumentOne(t *testing.T, src string, cfg Config) (string, []*Error) {
 	if f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly); err == nil {
 		name = f.Name.Name
 	}
-	files, errs := processPackage(cfg, "example.com/p", name, []*srcFile{{path: "/src/p/p.go", orig: []byte(src)}}, nil)
+	files, errs := processPackage(cfg, "example.com/p", name, []*srcFile{{path: "/src/p/p.go", orig: []byte(src)}}, nil, "")
 	return string(files[0].New), errs
 }
 
@@ -326,7 +326,7 @@ func TestRewriteErrors(t *testing.T) {
 func TestErrorInOneFileChangesNoFile(t *testing.T) {
 	good := []byte("package p\n\n//trace:span\nfunc f() {}\n")
 	bad := []byte("package p\n\n//trace:bogus\nfunc g() {}\n")
-	files, errs := processPackage(Config{}, "p", "p", []*srcFile{{path: "/a.go", orig: good}, {path: "/b.go", orig: bad}}, nil)
+	files, errs := processPackage(Config{}, "p", "p", []*srcFile{{path: "/a.go", orig: good}, {path: "/b.go", orig: bad}}, nil, "")
 	if len(errs) != 1 {
 		t.Fatalf("errors %v, want one", errs)
 	}
