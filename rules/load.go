@@ -268,9 +268,6 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 	})
 	r.Spec.Name = r.Name
 	r.Spec.Providers = providers
-	if len(p.errs) > nerr {
-		return nil
-	}
 	switch {
 	case r.Name == "":
 		p.errorf(n, "name", "missing")

@@ -22,6 +22,9 @@ func (a *app) rewrite(patterns []string) error {
 		Strip:      a.opts.strip,
 		Mode:       instrument.InPlace,
 	}
+	if !a.opts.strip {
+		cfg.Calls = a.callRewriter() // LLM SDK calls become spans (rules package)
+	}
 	res, err := instrument.Run(cfg, patterns...)
 	if err != nil {
 		return fmt.Errorf("loading %s: %v", strings.Join(patterns, " "), err)

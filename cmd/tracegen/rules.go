@@ -1,27 +1,63 @@
 package main
 
-// OWNER: the LLM-rules work (package rules). This file is a placeholder kept
-// small on purpose so that the rules colleague can replace its bodies without
-// touching the rest of the command: wire `tracegen rules` to rules.List and
-// -rules into instrument.Config once the rewriter accepts extra rules.
-
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io"
+
+	"github.com/tracegen-dev/tracegen/instrument"
+	"github.com/tracegen-dev/tracegen/rules"
 )
 
 // rulesCommand implements `tracegen rules`: list the built-in LLM call rules.
 func (a *app) rulesCommand() error {
-	a.logf("'tracegen rules' is not available yet: the LLM call rules are not wired into this build")
+	if code := runRules(nil, a.stdout, a.stderr); code != 0 {
+		a.exitAtLeast(code)
+		return errSilent
+	}
+	return nil
+}
+
+// runRules is the body of `tracegen rules`: the built-in rules, as a table
+// and as the list of functions they match. It returns the exit code.
+func runRules(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "tracegen: rules takes no arguments\n")
+		return 2
+	}
+	if err := rules.List(stdout, rules.Builtin()); err != nil {
+		fmt.Fprintf(stderr, "tracegen: rules: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// checkRulesFile validates the -rules file before anything is loaded:
+// every problem is reported as file:line:col: keyword: message.
+func (a *app) checkRulesFile(path string) error {
+	_, err := rules.Load(path)
+	if err == nil {
+		return nil
+	}
+	var list rules.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			a.logf("%s", e)
+		}
+	} else {
+		a.logf("-rules: %v", err)
+	}
 	return errUsage
 }
 
-// checkRulesFile validates the -rules flag before anything is loaded.
-func (a *app) checkRulesFile(path string) error {
-	if _, err := os.Stat(path); err != nil {
-		a.logf("-rules: %v", err)
-		return errUsage
+// callRewriter returns the LLM call matcher: the built-in rules plus the
+// -rules file (already validated by checkRulesFile).
+func (a *app) callRewriter() instrument.CallRewriter {
+	rs := rules.Builtin()
+	if a.opts.rules != "" {
+		if extra, err := rules.Load(a.opts.rules); err == nil {
+			rs = append(append([]*rules.Rule(nil), rs...), extra...)
+		}
 	}
-	a.logf("-rules %s: extra LLM call rules are not supported yet in this build (the rewriter does not accept them); remove the flag", path)
-	return fmt.Errorf("%w: -rules", errUsage)
+	return rules.NewMatcher(rs)
 }
