@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -304,6 +305,37 @@ func TestRootInherited(t *testing.T) {
 	} {
 		if v, _ := got[tc.span].Lookup(tc.key); v.Str() != tc.want {
 			t.Errorf("%s.%s = %q, want %q", tc.span, tc.key, v.Str(), tc.want)
+		}
+	}
+}
+
+func init() {
+	// For TestChildStartsWhileParentEnds: an end hook that replaces the
+	// record's inherited attributes, as the scope and energy hooks do.
+	onSpanEnd(func(s *Span, r *record.Record) {
+		if r.Name == "race-parent" {
+			r.Inherited = append(slices.Clip(r.Inherited), record.String("late", "x"))
+		}
+	})
+}
+
+func TestChildStartsWhileParentEnds(t *testing.T) {
+	mem := setup(t, Config{})
+	for i := 0; i < 50; i++ {
+		parent := Begin("race-parent", WithInherited("user", "u"))
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go Bind(parent, func() {
+			defer wg.Done()
+			c := Begin("race-child")
+			c.End()
+		})()
+		parent.End()
+		wg.Wait()
+	}
+	for _, r := range finish2(t, mem) {
+		if v, _ := r.Lookup("user"); v.Str() != "u" {
+			t.Fatalf("%s lost the inherited attribute", r.Name)
 		}
 	}
 }

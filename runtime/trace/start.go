@@ -103,7 +103,9 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.sampled = parent.sampled
 		r.TraceID = parent.rec.TraceID
 		r.ParentSpanID = parent.rec.SpanID
+		parent.mu.Lock() // end hooks may replace the parent's Inherited
 		r.Inherited = parent.rec.Inherited
+		parent.mu.Unlock()
 	case remote.IsValid():
 		s.sampled = remote.IsSampled() && p.sample(record.TraceID(remote.TraceID()))
 		r.TraceID = record.TraceID(remote.TraceID())
@@ -198,6 +200,9 @@ func (s *Span) End() {
 }
 
 func (s *Span) end() {
+	// Pop first: popping is idempotent, and it must not nest inside s.mu
+	// (the energy sampler visits current spans under the shard locks).
+	popCurrent(s)
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -207,16 +212,18 @@ func (s *Span) end() {
 	// Start carries a monotonic reading: Since reads only the monotonic
 	// clock, cheaper than a second time.Now and immune to wall-clock steps.
 	s.rec.End = s.rec.Start.Add(time.Since(s.rec.Start))
+	if s.sampled {
+		// End hooks run with s locked, so that a child starting
+		// concurrently reads a consistent rec.Inherited.
+		s.finishImpact()
+		for _, h := range endHooks {
+			h(s, &s.rec)
+		}
+	}
 	s.mu.Unlock()
-	popCurrent(s)
-	if !s.sampled {
-		return
+	if s.sampled {
+		s.p.enqueue(s)
 	}
-	s.finishImpact()
-	for _, h := range endHooks {
-		h(s, &s.rec)
-	}
-	s.p.enqueue(s)
 }
 
 // finishImpact copies the energy accumulators into the record and rolls
