@@ -49,7 +49,7 @@ func (a *accumulator) response() genai.Response {
 	r := a.resp
 	r.FinishReasons = append([]string(nil), a.reasons...)
 	if a.text.Len() > 0 {
-		r.Output = a.text.String()
+		r.Output = outputMessages(a.text.String(), r.FinishReasons)
 	}
 	return r
 }

@@ -154,7 +154,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		var input any
 		if len(tg.input) > 0 {
-			input = string(tg.input)
+			if msgs := inputMessages(tg.input); msgs != nil {
+				input = msgs
+			} else {
+				input = string(tg.input)
+			}
 		}
 		ctx, s = startCall(ctx, genai.Request{Provider: tg.provider, Operation: tg.operation, Model: tg.model,
 			Stream: tg.stream, Input: input, Attrs: attrs})

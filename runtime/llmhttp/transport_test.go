@@ -355,7 +355,10 @@ func checkCall(t *testing.T, c *fakeCall, w wantCall) {
 			r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens,
 			w.usageKnown, w.in, w.out, w.cacheRead, w.cacheWrite, w.reasoning)
 	}
-	out, _ := r.Output.(string)
+	out := ""
+	if msgs, ok := r.Output.([]message); ok && len(msgs) == 1 && len(msgs[0].Parts) == 1 {
+		out = msgs[0].Parts[0].Content
+	}
 	if out != w.output {
 		t.Errorf("output %q, want %q", out, w.output)
 	}
