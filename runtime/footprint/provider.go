@@ -7,10 +7,10 @@ import (
 	"sync"
 )
 
-// Datacenter is where a provider runs a model: the electricity-mix zone, the
+// datacenter is where a provider runs a model: the electricity-mix zone, the
 // power usage effectiveness and the on-site water usage effectiveness.
 // Min/Max carry EcoLogits' ranges (equal when the value is a point).
-type Datacenter struct {
+type datacenter struct {
 	Zone             string  // ISO 3166-1 alpha-3 electricity-mix zone, "WOR" for the world average
 	PUEMin, PUEMax   float64 // dimensionless, >= 1
 	WUEMin, WUEMax   float64 // litres per kWh of IT energy, on site
@@ -19,11 +19,11 @@ type Datacenter struct {
 
 var (
 	dcOnce sync.Once
-	dcs    map[string]Datacenter
+	dcs    map[string]datacenter
 	dcErr  error
 )
 
-func loadDatacenters() (map[string]Datacenter, error) {
+func loadDatacenters() (map[string]datacenter, error) {
 	dcOnce.Do(func() {
 		const name = "data/ecologits_provider_defaults.json"
 		b, err := dataFS.ReadFile(name)
@@ -42,9 +42,9 @@ func loadDatacenters() (map[string]Datacenter, error) {
 			dcErr = fmt.Errorf("%s: %w", name, err)
 			return
 		}
-		dcs = map[string]Datacenter{}
+		dcs = map[string]datacenter{}
 		for p, v := range raw.Providers {
-			dcs[p] = Datacenter{Zone: v.Location, PUEMin: v.PUE.min, PUEMax: v.PUE.max,
+			dcs[p] = datacenter{Zone: v.Location, PUEMin: v.PUE.min, PUEMax: v.PUE.max,
 				WUEMin: v.WUE.min, WUEMax: v.WUE.max, EcologitsDefault: p}
 		}
 	})
@@ -54,7 +54,7 @@ func loadDatacenters() (map[string]Datacenter, error) {
 // localDatacenter is used for self-hosted servers (Ollama) and providers
 // EcoLogits has no defaults for: world-average grid, no cooling overhead
 // known, no on-site water known.
-var localDatacenter = Datacenter{Zone: "WOR", PUEMin: 1, PUEMax: 1}
+var localDatacenter = datacenter{Zone: "WOR", PUEMin: 1, PUEMax: 1}
 
 // ecologitsProvider maps an OpenTelemetry gen_ai.provider.name (or a common
 // spelling of it) to the EcoLogits provider whose model table and datacenter
