@@ -189,7 +189,7 @@ func TestDisabledIsLazy(t *testing.T) {
 	if after := runtime.NumGoroutine(); after != before {
 		t.Errorf("goroutines %d -> %d with tracing disabled", before, after)
 	}
-	if active.Load() != disabledP || !off.Load() {
+	if active.Load() != disabledP || atomic.LoadUint32(&offFlag) != 1 {
 		t.Error("fast-path flag not set after the environment was read")
 	}
 }

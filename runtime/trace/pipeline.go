@@ -27,15 +27,19 @@ import (
 // was read, disabledP when tracing is off.
 var active atomic.Pointer[pipeline]
 
-// off mirrors active == disabledP for the fast path of Start and Begin
+// offFlag mirrors active == disabledP for the fast path of Start and Begin
 // (an atomic.Bool keeps them small enough to inline); it is set with
 // setActive.
-var off atomic.Bool
+var offFlag uint32 // 1 when disabled; read and written atomically
 
 // setActive installs p; the caller holds initMu.
 func setActive(p *pipeline) *pipeline {
 	old := active.Swap(p)
-	off.Store(p == disabledP)
+	var v uint32
+	if p == disabledP {
+		v = 1
+	}
+	atomic.StoreUint32(&offFlag, v)
 	return old
 }
 

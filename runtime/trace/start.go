@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -21,10 +22,10 @@ import (
 // new trace). When tracing is disabled Start returns ctx unchanged and a
 // nil span, at the cost of one atomic load.
 func Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
-	if !off.Load() {
-		return startSlow(ctx, name, opts)
+	if atomic.LoadUint32(&offFlag) != 0 {
+		return ctx, nil
 	}
-	return ctx, nil
+	return startSlow(ctx, name, opts)
 }
 
 func startSlow(ctx context.Context, name string, opts []StartOption) (context.Context, *Span) {
@@ -47,7 +48,7 @@ func startSlow(ctx context.Context, name string, opts []StartOption) (context.Co
 // same goroutine, or the span a Bind-wrapped goroutine was bound to). The
 // span becomes the goroutine's current span until it ends. Disabled: nil.
 func Begin(name string, opts ...StartOption) *Span {
-	if !off.Load() {
+	if atomic.LoadUint32(&offFlag) == 0 {
 		return beginSlow(name, opts)
 	}
 	return nil
