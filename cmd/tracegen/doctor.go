@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/runtime/impact"
+	_ "github.com/tracegen-dev/tracegen/runtime/impact/live" // doctor shows the live intensity
 	"github.com/tracegen-dev/tracegen/runtime/sensor"
 	"github.com/tracegen-dev/tracegen/runtime/sensor/nvmlgpu"
 )
@@ -99,9 +100,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tracegen: %v\n", err)
 	}
 	f := impact.Resolve(cfg)
-	if live := impact.NewLive(getenv(impact.EnvElectricityMapsToken), getenv(impact.EnvElectricityMapsURL)); live != nil {
+	if live := impact.LiveFromEnv(getenv); live != nil && cfg.GridIntensity == 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		f = impact.ResolveLive(ctx, cfg, live, impact.LiveZone(cfg, getenv(impact.EnvElectricityMapsZone)))
+		f = live(ctx, cfg)
 		cancel()
 	}
 	fmt.Fprintln(w, "impact:")

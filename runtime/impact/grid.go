@@ -1,6 +1,7 @@
 package impact
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,7 +15,30 @@ const (
 	EnvCountry       = "TRACEGEN_COUNTRY"        // ISO 3166-1 alpha-2 or alpha-3
 	EnvPUE           = "TRACEGEN_PUE"            // power usage effectiveness, >= 1
 	EnvWUE           = "TRACEGEN_WUE"            // on-site water, L per kWh of IT energy
+
+	// Live intensity (package runtime/impact/live).
+	EnvElectricityMapsToken = "TRACEGEN_ELECTRICITYMAPS_TOKEN"
+	EnvElectricityMapsZone  = "TRACEGEN_ELECTRICITYMAPS_ZONE" // e.g. "US-CAL-CISO"; default: the country's alpha-2
+	EnvElectricityMapsURL   = "TRACEGEN_ELECTRICITYMAPS_URL"  // API base, for tests and proxies
 )
+
+// LiveFactory builds a live resolver from the environment; nil when not
+// configured. Package live registers one.
+type LiveFactory func(getenv func(string) string) func(ctx context.Context, c Config) Factors
+
+var liveFactory LiveFactory
+
+// RegisterLive installs the live source (called by package live's init).
+func RegisterLive(f LiveFactory) { liveFactory = f }
+
+// LiveFromEnv returns the registered live resolver configured by getenv, or
+// nil when package live is not linked or no token is set.
+func LiveFromEnv(getenv func(string) string) func(ctx context.Context, c Config) Factors {
+	if liveFactory == nil {
+		return nil
+	}
+	return liveFactory(getenv)
+}
 
 // Provider PUE defaults from Cloud Carbon Footprint; on-premises default 1.0
 // (CodeCarbon's default: no data-centre overhead assumed).

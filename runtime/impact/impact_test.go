@@ -1,15 +1,9 @@
 package impact
 
 import (
-	"context"
-	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
@@ -168,72 +162,6 @@ func TestCloudCPU(t *testing.T) {
 		if got := CloudArchitecture(model); got != want {
 			t.Errorf("CloudArchitecture(%q) = %q, want %q", model, got, want)
 		}
-	}
-}
-
-func TestLive(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		if r.Header.Get("auth-token") != "tok" {
-			http.Error(w, "bad token", http.StatusUnauthorized)
-			return
-		}
-		switch r.URL.Query().Get("zone") {
-		case "FR":
-			fmt.Fprint(w, `{"zone":"FR","carbonIntensity":42,"datetime":"2026-11-23T12:00:00Z"}`)
-		case "SLOW":
-			time.Sleep(300 * time.Millisecond)
-			fmt.Fprint(w, `{"carbonIntensity":1}`)
-		default:
-			fmt.Fprint(w, `{"zone":"XX"}`)
-		}
-	}))
-	defer srv.Close()
-	clock := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	l := NewLive("tok", srv.URL)
-	l.Now = func() time.Time { return clock }
-	l.Timeout = 50 * time.Millisecond
-	ctx := context.Background()
-
-	c := Config{Country: "FR"}
-	f := ResolveLive(ctx, c, l, LiveZone(c, ""))
-	if f.Intensity.GCO2ePerKWh != 42 || !strings.Contains(f.Intensity.Source, "live") {
-		t.Fatalf("live intensity = %+v", f.Intensity)
-	}
-	ResolveLive(ctx, c, l, "FR")
-	if hits.Load() != 1 {
-		t.Errorf("cache: %d requests, want 1", hits.Load())
-	}
-	clock = clock.Add(2 * time.Hour)
-	ResolveLive(ctx, c, l, "FR")
-	if hits.Load() != 2 {
-		t.Errorf("after TTL: %d requests, want 2", hits.Load())
-	}
-
-	// Timeout and malformed answers fall back to the table with a note.
-	for _, zone := range []string{"SLOW", "XX"} {
-		f := ResolveLive(ctx, c, l, zone)
-		if !near(f.Intensity.GCO2ePerKWh, 56.039) || len(f.Notes) == 0 {
-			t.Errorf("zone %s: intensity %v notes %v; want table fallback with note", zone, f.Intensity.GCO2ePerKWh, f.Notes)
-		}
-	}
-	// An explicit intensity is never replaced.
-	f = ResolveLive(ctx, Config{GridIntensity: 7, Country: "FR"}, l, "FR")
-	if f.Intensity.GCO2ePerKWh != 7 {
-		t.Errorf("explicit intensity replaced: %v", f.Intensity)
-	}
-	// Bad token: HTTP error surfaces in the note.
-	bad := NewLive("nope", srv.URL)
-	if _, err := bad.Intensity(ctx, "FR"); err == nil || !strings.Contains(err.Error(), "401") {
-		t.Errorf("bad token error = %v", err)
-	}
-	var nilLive *Live
-	if _, err := nilLive.Intensity(ctx, "FR"); err == nil {
-		t.Error("nil Live returned no error")
-	}
-	if NewLive("", "") != nil {
-		t.Error("NewLive without token is not nil")
 	}
 }
 

@@ -52,3 +52,13 @@ func CountryISO3(code string) (string, bool) {
 	c, ok := t.countries[strings.ToUpper(strings.TrimSpace(code))]
 	return c.iso3, ok
 }
+
+// CountryISO2 returns the alpha-2 code of an alpha-3 (or alpha-2) country
+// code, "" when unknown.
+func CountryISO2(code string) string {
+	t, err := loadTables()
+	if err != nil {
+		return ""
+	}
+	return t.countries[strings.ToUpper(strings.TrimSpace(code))].iso2
+}

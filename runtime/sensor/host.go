@@ -2,13 +2,11 @@ package sensor
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/mem"
-	"github.com/shirou/gopsutil/v4/process"
 )
 
 // Host describes the machine as far as the power models need it.
@@ -65,22 +63,4 @@ func machineBusy() (time.Duration, error) {
 	t := ts[0]
 	busy := t.User + t.Nice + t.System + t.Irq + t.Softirq + t.Steal
 	return time.Duration(busy * float64(time.Second)), nil
-}
-
-// selfRSS returns the resident set size of this process, via gopsutil.
-func selfRSS() func() (uint64, error) {
-	var p *process.Process
-	return func() (uint64, error) {
-		if p == nil {
-			var err error
-			if p, err = process.NewProcess(int32(os.Getpid())); err != nil {
-				return 0, fmt.Errorf("rss: %w", err)
-			}
-		}
-		mi, err := p.MemoryInfo()
-		if err != nil {
-			return 0, fmt.Errorf("rss: %w", err)
-		}
-		return mi.RSS, nil
-	}
 }

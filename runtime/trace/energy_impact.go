@@ -47,7 +47,8 @@ var (
 
 // ensureFactors resolves the grid, PUE and water factors once (tables are
 // parsed here, not on the span path) and, with an Electricity Maps token,
-// replaces the intensity by the live value in the background.
+// replaces the intensity by the live value in the background (only when
+// package runtime/impact/live is linked in).
 func ensureFactors() *impact.Factors {
 	factorsOnce.Do(func() {
 		cfg, errs := impact.ConfigFromEnv(energyGetenv)
@@ -56,11 +57,11 @@ func ensureFactors() *impact.Factors {
 		}
 		f := impact.Resolve(cfg)
 		factorsVal.Store(&f)
-		if live := impact.NewLive(energyGetenv(impact.EnvElectricityMapsToken), energyGetenv(impact.EnvElectricityMapsURL)); live != nil && cfg.GridIntensity == 0 {
+		if live := impact.LiveFromEnv(energyGetenv); live != nil && cfg.GridIntensity == 0 {
 			go func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				lf := impact.ResolveLive(ctx, cfg, live, impact.LiveZone(cfg, energyGetenv(impact.EnvElectricityMapsZone)))
+				lf := live(ctx, cfg)
 				for _, n := range lf.Notes {
 					energyLogOnce("live:"+n, "grid intensity: %s", n)
 				}

@@ -1,10 +1,22 @@
-package impact
+// Package live adds the Electricity Maps API as a live source of grid
+// carbon intensity. It is a separate package because it needs net/http,
+// which would add about 2 MB to every instrumented program; a program opts in
+// by importing it for its side effect:
+//
+//	import _ "github.com/tracegen-dev/tracegen/runtime/impact/live"
+//
+// (or by building with -tags tracegen_live). With TRACEGEN_ELECTRICITYMAPS_TOKEN
+// set, the runtime then asks for the current intensity of the zone once per
+// hour, with a 2 s timeout, and keeps the table value when that fails.
+package live
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tracegen-dev/tracegen/runtime/impact"
 	"io"
 	"net/http"
 	"strings"
@@ -12,11 +24,12 @@ import (
 	"time"
 )
 
-// Environment variables for the live intensity source.
+// Environment variables of the live source (names kept in package impact so
+// that the runtime and doctor can show them without importing net/http).
 const (
-	EnvElectricityMapsToken = "TRACEGEN_ELECTRICITYMAPS_TOKEN"
-	EnvElectricityMapsZone  = "TRACEGEN_ELECTRICITYMAPS_ZONE" // e.g. "US-CAL-CISO"; default: country alpha-2
-	EnvElectricityMapsURL   = "TRACEGEN_ELECTRICITYMAPS_URL"  // API base, for tests and proxies
+	EnvToken = impact.EnvElectricityMapsToken
+	EnvZone  = impact.EnvElectricityMapsZone
+	EnvURL   = impact.EnvElectricityMapsURL
 )
 
 // DefaultElectricityMapsURL is the Electricity Maps API base.
@@ -138,38 +151,31 @@ func (l *Live) fetch(ctx context.Context, zone string) (float64, error) {
 	return *r.CarbonIntensity, nil
 }
 
-// LiveZone is the Electricity Maps zone for c: the explicit zone when set,
+// Zone is the Electricity Maps zone for c: the explicit zone when set,
 // else the alpha-2 code of the country (given or implied by the cloud
 // region); "" when unknown.
-func LiveZone(c Config, explicit string) string {
+func Zone(c impact.Config, explicit string) string {
 	if explicit != "" {
 		return explicit
 	}
-	in := GridIntensity(Config{Provider: c.Provider, Region: c.Region, Country: c.Country})
-	if in.Zone == "" || in.Zone == WorldZone {
+	in := impact.GridIntensity(impact.Config{Provider: c.Provider, Region: c.Region, Country: c.Country})
+	if in.Zone == "" || in.Zone == impact.WorldZone {
 		return ""
 	}
-	t, err := loadTables()
-	if err != nil {
-		return ""
-	}
-	if co, ok := t.countries[in.Zone]; ok {
-		return co.iso2
-	}
-	return ""
+	return impact.CountryISO2(in.Zone)
 }
 
-// ResolveLive is Resolve, with the grid intensity replaced by the live value
+// Resolve is impact.Resolve, with the grid intensity replaced by the live value
 // for zone when l is non-nil, no explicit TRACEGEN_GRID_INTENSITY is set and
 // the request succeeds. On failure the table value stays and a note says
 // why.
-func ResolveLive(ctx context.Context, c Config, l *Live, zone string) Factors {
-	f := Resolve(c)
+func Resolve(ctx context.Context, c impact.Config, l *Live, zone string) impact.Factors {
+	f := impact.Resolve(c)
 	if l == nil || c.GridIntensity > 0 {
 		return f
 	}
 	if zone == "" {
-		f.Notes = append(f.Notes, "electricity maps: no zone known (set TRACEGEN_COUNTRY or "+EnvElectricityMapsZone+"); using the table")
+		f.Notes = append(f.Notes, "electricity maps: no zone known (set TRACEGEN_COUNTRY or "+EnvZone+"); using the table")
 		return f
 	}
 	v, err := l.Intensity(ctx, zone)
@@ -181,3 +187,18 @@ func ResolveLive(ctx context.Context, c Config, l *Live, zone string) Factors {
 	f.Intensity.Source = "Electricity Maps live, zone " + zone
 	return f
 }
+
+// FromEnv returns the live resolver configured by getenv, for
+// impact.RegisterLive: nil without a token.
+func FromEnv(getenv func(string) string) func(ctx context.Context, c impact.Config) impact.Factors {
+	l := NewLive(getenv(EnvToken), getenv(EnvURL))
+	if l == nil {
+		return nil
+	}
+	zone := getenv(EnvZone)
+	return func(ctx context.Context, c impact.Config) impact.Factors {
+		return Resolve(ctx, c, l, Zone(c, zone))
+	}
+}
+
+func init() { impact.RegisterLive(FromEnv) }
