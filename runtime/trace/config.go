@@ -166,9 +166,7 @@ func build(cfg Config) *pipeline {
 			mem = m
 		}
 	}
-	if mem != nil {
-		lastMemory.Store(mem)
-	}
+	lastMemory.Store(mem)
 	if len(st.exporters) == 0 || st.sample <= 0 {
 		return disabledP
 	}
