@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,17 +182,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		s.SetAttr("http.response.status_code", resp.StatusCode)
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
-		b := &body{s: s, owner: owner, tg: tg, status: resp.StatusCode}
+		b := &bodyState{s: s, owner: owner, tg: tg, status: resp.StatusCode}
 		b.acc.format = tg.format
 		b.finish(nil)
 		return resp, nil
 	}
-	b := &body{rc: resp.Body, s: s, owner: owner, tg: tg, status: resp.StatusCode,
+	b := &bodyState{s: s, owner: owner, tg: tg, status: resp.StatusCode,
 		contentType: strings.ToLower(resp.Header.Get("Content-Type")),
 		gzipped:     !resp.Uncompressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")}
 	b.acc.format = tg.format
 	b.sse.emit = b.acc.event
-	resp.Body = b
+	wrapped := &body{rc: resp.Body, bodyState: b}
+	runtime.AddCleanup(wrapped, (*bodyState).abandon, b)
+	resp.Body = wrapped
 	return resp, nil
 }
 
@@ -248,10 +251,18 @@ const (
 	modeGzip // compressed: buffered, inflated and parsed at the end
 )
 
-// body tees a response body into the accumulator and finishes the call on
-// EOF, error or Close, whichever comes first.
+// body tees a response body into its state's accumulator and finishes the
+// call on EOF, error or Close, whichever comes first. A body dropped without
+// either is finished by a cleanup when it is garbage collected, marked
+// tracegen.stream.abandoned.
 type body struct {
-	rc          io.ReadCloser
+	rc io.ReadCloser
+	*bodyState
+}
+
+// bodyState is everything the parse needs; it does not point back to the
+// body, so that the body can be collected.
+type bodyState struct {
 	s           sink
 	owner       bool
 	tg          target
@@ -290,7 +301,7 @@ func (b *body) Close() error {
 	return err
 }
 
-func (b *body) feed(p []byte) {
+func (b *bodyState) feed(p []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.finished {
@@ -313,7 +324,7 @@ func (b *body) feed(p []byte) {
 }
 
 // consume parses p in the current mode; b.mu is held.
-func (b *body) consume(p []byte) {
+func (b *bodyState) consume(p []byte) {
 	switch b.mode {
 	case modeEventStream:
 		for _, m := range b.es.feed(p) {
@@ -340,8 +351,19 @@ func (b *body) consume(p []byte) {
 	}
 }
 
+// abandon finishes a call whose body was dropped unread and unclosed.
+func (b *bodyState) abandon() {
+	b.mu.Lock()
+	done := b.finished
+	b.mu.Unlock()
+	if !done {
+		b.s.SetAttr(genai.AttrStreamAbandoned, true)
+		b.finish(nil)
+	}
+}
+
 // inflate parses a gzip body buffered whole; b.mu is held.
-func (b *body) inflate() {
+func (b *bodyState) inflate() {
 	zr, err := gzip.NewReader(bytes.NewReader(b.jsonBuf))
 	b.jsonBuf = nil
 	if err != nil {
@@ -366,7 +388,7 @@ func (b *body) inflate() {
 }
 
 // decide picks the wire mode from the Content-Type, else from the first bytes.
-func (b *body) decide(p []byte) int {
+func (b *bodyState) decide(p []byte) int {
 	ct := b.contentType
 	switch {
 	case strings.Contains(ct, "vnd.amazon.eventstream"):
@@ -386,7 +408,7 @@ func (b *body) decide(p []byte) int {
 	return modeJSON
 }
 
-func (b *body) finish(readErr error) {
+func (b *bodyState) finish(readErr error) {
 	b.mu.Lock()
 	if b.finished {
 		b.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -561,5 +562,40 @@ func TestGzipBody(t *testing.T) {
 	c := (*calls)[0]
 	if c.resp.ID != "c9" || c.resp.OutputTokens != 4 || c.ends != 1 {
 		t.Errorf("gzip body: resp %+v ends %d", c.resp, c.ends)
+	}
+}
+
+// TestAbandonedBodyEnds: a response dropped without reading or closing its
+// body still ends the call (when the body is garbage collected), marked
+// abandoned.
+func TestAbandonedBodyEnds(t *testing.T) {
+	calls := recorder(t)
+	tr := &Transport{Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+			Body: io.NopCloser(strings.NewReader("data: {}\n\n"))}, nil
+	})}
+	func() {
+		req, _ := http.NewRequest("POST", "https://api.openai.com/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","stream":true}`))
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	c := (*calls)[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		c.mu.Lock()
+		ends, abandoned := c.ends, c.attrs[genai.AttrStreamAbandoned]
+		c.mu.Unlock()
+		if ends == 1 {
+			if abandoned != true {
+				t.Errorf("abandoned attribute %v, want true", abandoned)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the call of a dropped body never ended")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
