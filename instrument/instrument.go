@@ -1,11 +1,3 @@
-// Package instrument finds //trace: directives and LLM rule matches in Go
-// packages and rewrites them so that each annotated function, and each call
-// into a known LLM client, opens and ends a span through the tracegen runtime.
-//
-// The rewrite is a pure function of a file's bytes (plus, for rule matches,
-// its type information): Run never writes to disk. The tracegen command decides
-// whether the result replaces the file (in place), is printed as a diff, is
-// only compared (-check), or is placed in a build overlay.
 package instrument
 
 import (

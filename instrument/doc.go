@@ -1,0 +1,75 @@
+// Package instrument finds //trace: directives and LLM rule matches in Go
+// packages and rewrites them so that each annotated function, and each call
+// into a known LLM client, opens and ends a span through the tracegen runtime.
+//
+// The rewrite is a pure function of a package's files (plus, for rule matches,
+// their type information): Run never writes to disk. The tracegen command
+// decides whether the result replaces the file (in place), is printed as a
+// diff, is only compared (-check), or is placed in a build overlay.
+//
+// # Model
+//
+// Every file is first stripped of earlier instrumentation (StripSource), then
+// instrumented again, and the result is compared with the bytes on disk. So a
+// second run changes nothing, and a file whose annotations were added, removed
+// or changed comes out Changed (which is how -check finds stale files).
+//
+// The rewrite is text insertion at positions found with go/ast: bytes outside
+// the edited spots are never touched, comments stay where they are, and no
+// printer reformats the user's code. For a traced function the edits are:
+//
+//	func Load(ctx context.Context, id string) (_ *Doc, err error) {
+//		ctx, span := tracegen.Start(ctx, "store.Load") //tracegen:was results=" (*Doc, error) "
+//		defer func() { span.Finish(err, recover()) }()
+//
+// The runtime is imported under an alias that no file of the package spells
+// (tracegen, else tracegen2, ...), and the local names (span, err, ctx) are
+// ones that appear nowhere in the function, so nothing is shadowed. A
+// context.Context parameter (found through the file's name for the context
+// package, first one if several, any position) becomes the parent and is
+// rebound; a blank or unnamed one gets a name. Without one, Begin parents the
+// span on the goroutine's current span. The error result (the last result when
+// its type is error) is named if needed so the deferred Finish sees what the
+// function returns, through bare returns, gotos and panics alike.
+//
+// In-place output is gofmt-clean when the input is. Function bodies written on
+// one line get their statements on separate lines. Where a signature or a
+// layout had to change, a //tracegen:was marker on the first generated line
+// keeps the original text, and added imports carry a //tracegen:generated doc
+// comment: StripSource reads these to restore the exact original bytes.
+//
+// Overlay output (tracegen go build|test|run|vet) moves no original line: the
+// generated statements go on the line of the opening brace, the import goes on
+// the package clause line, and the file starts with a //line directive naming
+// the original, so compiler errors, stack traces and runtime.Caller report the
+// user's file and line. Columns on a line that received code may be shifted.
+//
+// # Directives
+//
+// A //trace:<verb> line in a function's doc comment traces it; on the line
+// directly above a statement it traces the first function literal starting on
+// that statement's line. Verbs: span, llm, tool, agent, chain, task, ignore.
+// Keys: name=, kind=, attr.<k>=, inherit.<k>=, input, output, agent=, model=,
+// tags=a,b; values may be "double-quoted" (Go escapes) or `back-quoted`.
+// Mistakes are *Error values at the exact file:line:col, and a package with
+// any error has no file changed.
+//
+// # What else is rewritten
+//
+//   - go statements directly in a traced function: go f(x) becomes
+//     go tracegen.Bind(span, f)(x), so the goroutine inherits the span and x is
+//     still evaluated by the caller. Builtins are left alone, and so are
+//     functions that may be generic and uninstantiated: without type
+//     information that means package-qualified calls (go pkg.F(x)) and
+//     same-package generic functions; modules whose go directive predates
+//     go1.18 get no Bind at all.
+//   - package main with any instrumentation: func main gets defer
+//     tracegen.Stop(), and os.Exit(x) directly in main (not in nested function
+//     literals) becomes tracegen.Exit(x); when that leaves the os import
+//     unused it becomes import _ "os".
+//   - with Config.Calls, calls chosen by the CallRewriter in type-checked
+//     packages become wrapper calls (see CallRewriter).
+//   - with Config.All, every function and method with a body except init,
+//     functions marked //trace:ignore, _test.go files and generated files.
+//     Function literals are traced only when annotated.
+package instrument
