@@ -172,6 +172,33 @@ func stopEnergy(ctx context.Context) {
 	case <-s.done:
 	case <-ctx.Done():
 	}
+	writeReportAtStop()
+}
+
+// EnvImpactReport asks for the per-name impact report at Stop: "stderr", or
+// a file path (written, not appended).
+const EnvImpactReport = "TRACEGEN_IMPACT_REPORT"
+
+func writeReportAtStop() {
+	dst := strings.TrimSpace(energyGetenv(EnvImpactReport))
+	switch dst {
+	case "", "0", "off", "false":
+		return
+	case "stderr", "1", "true":
+		WriteImpactReport(os.Stderr) //nolint:errcheck // best effort, like every diagnostic
+		return
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		energyLogOnce("report", "%s: %v", EnvImpactReport, err)
+		return
+	}
+	if err := WriteImpactReport(f); err != nil {
+		energyLogOnce("report", "%s: %v", EnvImpactReport, err)
+	}
+	if err := f.Close(); err != nil {
+		energyLogOnce("report-close", "%s: %v", EnvImpactReport, err)
+	}
 }
 
 func budgetFromEnv() float64 {

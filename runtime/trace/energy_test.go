@@ -3,6 +3,8 @@ package trace
 import (
 	"context"
 	"math"
+	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -397,4 +399,72 @@ func setupB(b *testing.B) *export.Memory {
 	Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, ErrorLog: &syncBuffer{}})
 	b.Cleanup(Stop)
 	return mem
+}
+
+func TestDumpBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 1 s")
+	}
+	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off", EnvImpactReport, t.TempDir()+"/report.txt")
+	setup(t, Config{})
+	ctx, root := Start(context.Background(), "root")
+	waitSampler(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(busy bool) {
+			defer wg.Done()
+			_, s := Start(ctx, "g")
+			defer s.End()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if busy {
+					sink2.Add(spin(10000))
+				} else {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}(i < 2)
+	}
+	t0 := time.Now()
+	before := ReadEnergyStats()
+	time.Sleep(time.Second)
+	after := ReadEnergyStats()
+	el := time.Since(t0)
+	close(stop)
+	wg.Wait()
+	root.End()
+	dumps := after.Dumps - before.Dumps
+	spent := time.Duration(int64(after.DumpCost)*int64(after.Dumps) - int64(before.DumpCost)*int64(before.Dumps))
+	allowed := time.Duration(float64(el)*DefaultEnergyBudget) + 5*after.DumpCost
+	t.Logf("%d samples, %d dumps costing %v in %v (allowed %v)", after.Samples-before.Samples, dumps, spent, el, allowed)
+	if spent > allowed {
+		t.Errorf("dumps took %v of %v, over the %.1f%% budget", spent, el, DefaultEnergyBudget*100)
+	}
+	if after.Samples-before.Samples < 20 {
+		t.Errorf("only %d samples in %v at 10ms", after.Samples-before.Samples, el)
+	}
+}
+
+func TestReportAtStop(t *testing.T) {
+	path := t.TempDir() + "/report.txt"
+	energyEnv(t, EnvImpactReport, path)
+	ResetImpactReport()
+	defer ResetImpactReport()
+	reportAdd("llm.call", &record.Impact{EnergyKWh: 2e-6, CO2eG: 1e-3})
+	reportAdd("llm.call", &record.Impact{EnergyKWh: 4e-6, CO2eG: 3e-3})
+	writeReportAtStop()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// count 2, total 0.006 Wh, avg 0.003, min 0.002, max 0.004; CO2e 4, 2, 1, 3 mg.
+	if !regexp.MustCompile(`llm\.call\s+2\s+0\.006000\s+0\.003000\s+0\.002000\s+0\.004000\s+4\.000\s+2\.000\s+1\.000\s+3\.000`).Match(b) {
+		t.Errorf("report:\n%s", b)
+	}
 }
