@@ -41,6 +41,7 @@ type target struct {
 	input        json.RawMessage
 	attrs        map[string]any
 	knownHost    bool // the host is a known provider API
+	invoke       bool // Bedrock InvokeModel: the body is the model vendor's own format
 }
 
 // openAICompatibleHosts maps hosts of OpenAI-compatible APIs to provider names.
@@ -69,9 +70,13 @@ func recognise(r *http.Request) (target, bool) {
 	switch {
 	case strings.Contains(p, "/model/") && (strings.HasSuffix(p, "/converse") || strings.HasSuffix(p, "/converse-stream") ||
 		strings.HasSuffix(p, "/invoke") || strings.HasSuffix(p, "/invoke-with-response-stream")):
-		model := between(p, "/model/", "/")
-		return target{format: fmtBedrock, provider: ProviderBedrock, operation: "chat", model: unescape(model),
-			stream: strings.HasSuffix(p, "-stream")}, true
+		model := unescape(between(p, "/model/", "/"))
+		t := target{format: fmtBedrock, provider: ProviderBedrock, operation: "chat", model: model,
+			stream: strings.HasSuffix(p, "-stream"), invoke: strings.Contains(p, "/invoke")}
+		if t.invoke && strings.Contains(strings.ToLower(model), "embed") {
+			t.operation = "embeddings"
+		}
+		return t, true
 	case strings.Contains(p, "/models/") && strings.Contains(p, ":"):
 		model := p[strings.LastIndex(p, "/models/")+len("/models/"):]
 		method := ""

@@ -13,6 +13,7 @@ const maxOutputText = 64 << 10
 // accumulator collects what the response body says about the call.
 type accumulator struct {
 	format  format
+	invoke  bool // Bedrock InvokeModel bodies (the vendor's format)
 	resp    genai.Response
 	reasons []string
 	text    strings.Builder
@@ -70,7 +71,11 @@ func (a *accumulator) event(name string, data []byte) {
 	case fmtGemini:
 		a.gemini(data)
 	case fmtBedrock:
-		a.bedrock(name, data)
+		if a.invoke {
+			a.bedrockInvoke(name, data)
+		} else {
+			a.bedrock(name, data)
+		}
 	case fmtOllama:
 		a.ollama(data)
 	}
@@ -398,6 +403,72 @@ func (a *accumulator) gemini(data []byte) {
 		a.resp.OutputTokens = u.CandidatesTokenCount + u.ThoughtsTokenCount
 		a.resp.CacheReadTokens = u.CachedContentTokenCount
 		a.resp.ReasoningTokens = u.ThoughtsTokenCount
+	}
+}
+
+// bedrockInvoke handles InvokeModel bodies, which are the model vendor's
+// own format (Anthropic messages for Claude, others for Titan, Llama, ...),
+// and InvokeModelWithResponseStream "chunk" events, whose payload wraps such
+// a body in base64 under "bytes". The final chunk carries
+// amazon-bedrock-invocationMetrics with the token counts of any model.
+func (a *accumulator) bedrockInvoke(name string, data []byte) {
+	if name == "chunk" {
+		var c struct {
+			Bytes []byte `json:"bytes"` // base64 in JSON
+		}
+		if json.Unmarshal(data, &c) != nil || len(c.Bytes) == 0 {
+			return
+		}
+		data = c.Bytes
+	}
+	var m struct {
+		Type    string `json:"type"`
+		Metrics *struct {
+			InputTokenCount  int64 `json:"inputTokenCount"`
+			OutputTokenCount int64 `json:"outputTokenCount"`
+		} `json:"amazon-bedrock-invocationMetrics"`
+		// Titan text and embeddings.
+		InputTextTokenCount *int64 `json:"inputTextTokenCount"`
+		Results             []struct {
+			TokenCount       int64  `json:"tokenCount"`
+			OutputText       string `json:"outputText"`
+			CompletionReason string `json:"completionReason"`
+		} `json:"results"`
+		// Llama, Mistral.
+		PromptTokenCount     *int64 `json:"prompt_token_count"`
+		GenerationTokenCount *int64 `json:"generation_token_count"`
+		Generation           string `json:"generation"`
+		StopReason           string `json:"stop_reason"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	switch {
+	case m.Type != "": // Anthropic messages API on Bedrock
+		a.anthropic(m.Type, data)
+	case m.InputTextTokenCount != nil:
+		a.resp.UsageKnown = true
+		a.resp.InputTokens = *m.InputTextTokenCount
+		for _, r := range m.Results {
+			a.resp.OutputTokens += r.TokenCount
+			a.addText(r.OutputText)
+			a.addReason(r.CompletionReason)
+		}
+	case m.PromptTokenCount != nil || m.GenerationTokenCount != nil:
+		a.resp.UsageKnown = true
+		if m.PromptTokenCount != nil {
+			a.resp.InputTokens = *m.PromptTokenCount
+		}
+		if m.GenerationTokenCount != nil {
+			a.resp.OutputTokens = *m.GenerationTokenCount
+		}
+		a.addText(m.Generation)
+		a.addReason(m.StopReason)
+	}
+	if mt := m.Metrics; mt != nil {
+		a.resp.UsageKnown = true
+		a.resp.InputTokens, a.resp.OutputTokens = mt.InputTokenCount, mt.OutputTokenCount
+		a.done = true
 	}
 }
 

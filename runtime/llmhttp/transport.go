@@ -190,8 +190,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	b := &bodyState{s: s, owner: owner, tg: tg, status: resp.StatusCode,
 		contentType: strings.ToLower(resp.Header.Get("Content-Type")),
 		gzipped:     !resp.Uncompressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")}
-	b.acc.format = tg.format
+	b.acc.format, b.acc.invoke = tg.format, tg.invoke
 	b.sse.emit = b.acc.event
+	if tg.invoke {
+		// InvokeModel reports usage in headers for every model.
+		in, e1 := strconv.ParseInt(resp.Header.Get("X-Amzn-Bedrock-Input-Token-Count"), 10, 64)
+		out, e2 := strconv.ParseInt(resp.Header.Get("X-Amzn-Bedrock-Output-Token-Count"), 10, 64)
+		if e1 == nil && e2 == nil {
+			b.acc.resp.InputTokens, b.acc.resp.OutputTokens, b.acc.resp.UsageKnown = in, out, true
+		}
+	}
 	wrapped := &body{rc: resp.Body, bodyState: b}
 	runtime.AddCleanup(wrapped, (*bodyState).abandon, b)
 	resp.Body = wrapped

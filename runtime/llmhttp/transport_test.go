@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -597,5 +598,66 @@ func TestAbandonedBodyEnds(t *testing.T) {
 			t.Fatal("the call of a dropped body never ended")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestBedrockInvoke(t *testing.T) {
+	chunk := func(inner string) []byte {
+		b, _ := json.Marshal(map[string][]byte{"bytes": []byte(inner)})
+		return esEvent("chunk", string(b))
+	}
+	tests := []struct {
+		name, path, ct string
+		header         map[string]string
+		body           []byte
+		want           wantCall
+	}{
+		{
+			name: "invoke claude", path: "/model/anthropic.claude-3-5-haiku-20241022-v1:0/invoke", ct: "application/json",
+			header: map[string]string{"X-Amzn-Bedrock-Input-Token-Count": "12", "X-Amzn-Bedrock-Output-Token-Count": "6"},
+			body:   []byte(`{"id":"msg_bdrk_1","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":12,"output_tokens":6}}`),
+			want: wantCall{provider: "aws.bedrock", operation: "chat", model: "anthropic.claude-3-5-haiku-20241022-v1:0", respID: "msg_bdrk_1",
+				respModel: "claude-3-5-haiku-20241022", reasons: "end_turn", in: 12, out: 6, usageKnown: true, output: "Hi"},
+		},
+		{
+			name: "invoke titan embed (headers only)", path: "/model/amazon.titan-embed-text-v2:0/invoke", ct: "application/json",
+			header: map[string]string{"X-Amzn-Bedrock-Input-Token-Count": "8", "X-Amzn-Bedrock-Output-Token-Count": "0"},
+			body:   []byte(`{"embedding":[0.1,0.2],"inputTextTokenCount":8}`),
+			want:   wantCall{provider: "aws.bedrock", operation: "embeddings", model: "amazon.titan-embed-text-v2:0", in: 8, usageKnown: true},
+		},
+		{
+			name: "invoke stream claude", path: "/model/anthropic.claude-3-5-haiku-20241022-v1:0/invoke-with-response-stream",
+			ct: "application/vnd.amazon.eventstream",
+			body: bytes.Join([][]byte{
+				chunk(`{"type":"message_start","message":{"id":"msg_bdrk_2","model":"claude-3-5-haiku-20241022","usage":{"input_tokens":12,"output_tokens":1}}}`),
+				chunk(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}`),
+				chunk(`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":6}}`),
+				chunk(`{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":6,"invocationLatency":500,"firstByteLatency":100}}`),
+			}, nil),
+			want: wantCall{provider: "aws.bedrock", operation: "chat", model: "anthropic.claude-3-5-haiku-20241022-v1:0", stream: true, respID: "msg_bdrk_2",
+				respModel: "claude-3-5-haiku-20241022", reasons: "end_turn", in: 12, out: 6, usageKnown: true, output: "Hi"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := recorder(t)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("Content-Type", tt.ct)
+				w.Write(tt.body)
+			}))
+			defer srv.Close()
+			req, _ := http.NewRequest("POST", srv.URL+tt.path, strings.NewReader(`{"anthropic_version":"bedrock-2023-05-31","max_tokens":100,"messages":[]}`))
+			resp, err := NewClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			checkCall(t, (*calls)[0], tt.want)
+		})
 	}
 }
