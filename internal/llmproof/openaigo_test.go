@@ -1,0 +1,30 @@
+package llmproof
+
+import (
+	"testing"
+	"time"
+)
+
+func TestOpenAIGo(t *testing.T) {
+	spans, out := instrumentAndRun(t, "openaigo")
+	llm := llmSpans(t, spans, "main.run")
+	if len(llm) != 5 {
+		names := []string{}
+		for _, s := range llm {
+			names = append(names, s.Name)
+		}
+		t.Fatalf("got %d LLM spans %v, want 5 (chat, stream, stream without usage, embeddings, responses)\n%s", len(llm), names, out)
+	}
+	check(t, llm[0], expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
+		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", in: 9, out: 12, cacheRead: 4, reasoning: 2,
+		finish: "stop", impact: true})
+	check(t, llm[1], expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
+		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-456", in: 9, out: 12, finish: "stop",
+		stream: true, minStream: 3 * 30 * time.Millisecond, impact: true})
+	check(t, llm[2], expect{name: "chat gpt-4o", provider: "openai", in: -1, out: -1, finish: "stop",
+		stream: true, minStream: 2 * 30 * time.Millisecond, usageMissing: true})
+	check(t, llm[3], expect{name: "embeddings text-embedding-3-small", provider: "openai", operation: "embeddings",
+		respModel: "text-embedding-3-small", in: 5, out: 0})
+	check(t, llm[4], expect{name: "chat gpt-4o", provider: "openai", respModel: "gpt-4o-2024-08-06",
+		respID: "resp_123", in: 7, out: 3, finish: "completed", impact: true})
+}
