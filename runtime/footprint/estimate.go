@@ -2,7 +2,6 @@ package footprint
 
 import (
 	"math"
-	"sort"
 	"time"
 )
 
@@ -62,24 +61,20 @@ func EstimateCall(provider, model string, outputTokens int64, latency time.Durat
 		switch table {
 		case "":
 		case "*":
-			provs := make([]string, 0, len(c.models))
-			for p := range c.models {
-				provs = append(provs, p)
-			}
-			sort.Strings(provs)
-			for _, p := range provs {
-				var m, how string
-				if params, m, how, ok = c.lookup(p, name); ok && how != MatchPrefix {
-					e.MatchedModel, e.Match = m, how
-					if dcName == "" {
-						dcName = p
-					}
-					break
-				}
-				ok = false
+			var prov string
+			if params, e.MatchedModel, e.Match, prov, ok = c.lookupAnyProvider(name); ok && dcName == "" {
+				dcName = prov
 			}
 		default:
 			params, e.MatchedModel, e.Match, ok = c.lookup(table, name)
+			if !ok || e.Match == MatchPrefix {
+				// A model served by another provider than its maker (Claude on
+				// Vertex, a Mistral model on Bedrock): any table's exact or
+				// alias entry beats a family guess.
+				if p, m, how, found := c.lookupAny(name); found {
+					params, e.MatchedModel, e.Match, ok = p, m, how, true
+				}
+			}
 		}
 	} else {
 		e.Note = "model table unreadable: " + err.Error()

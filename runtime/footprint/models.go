@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,6 +196,27 @@ func (c *catalogue) lookup(provider, model string) (Params, string, string, bool
 		return table[best], best, MatchPrefix, true
 	}
 	return Params{}, "", "", false
+}
+
+// lookupAnyProvider finds name in any provider's table, exact or alias
+// matches only, providers in name order; it also returns the provider.
+func (c *catalogue) lookupAnyProvider(name string) (Params, string, string, string, bool) {
+	provs := make([]string, 0, len(c.models))
+	for p := range c.models {
+		provs = append(provs, p)
+	}
+	sort.Strings(provs)
+	for _, p := range provs {
+		if params, m, how, ok := c.lookup(p, name); ok && how != MatchPrefix {
+			return params, m, how, p, true
+		}
+	}
+	return Params{}, "", "", "", false
+}
+
+func (c *catalogue) lookupAny(name string) (Params, string, string, bool) {
+	p, m, how, _, ok := c.lookupAnyProvider(name)
+	return p, m, how, ok
 }
 
 // SizeClass is the stand-in used for a model EcoLogits does not list.

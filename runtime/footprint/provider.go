@@ -59,9 +59,10 @@ var localDatacenter = datacenter{Zone: "WOR", PUEMin: 1, PUEMax: 1}
 // ecologitsProvider maps an OpenTelemetry gen_ai.provider.name (or a common
 // spelling of it) to the EcoLogits provider whose model table and datacenter
 // defaults apply, and normalises the model name where the provider wraps it
-// (Bedrock model ids). Bedrock models are looked up under their vendor
-// (anthropic, mistralai, meta -> huggingface_hub) with the vendor's defaults
-// when EcoLogits has them, else the huggingface_hub (AWS) defaults.
+// (Bedrock model ids). Bedrock models are looked up under their vendor's
+// table (anthropic, mistralai, cohere; others in every table) and run in AWS
+// datacenters: EcoLogits' anthropic defaults for Claude (AWS and Google),
+// its huggingface_hub defaults (AWS and Google) for the rest.
 func ecologitsProvider(provider, model string) (table, dc, name string) {
 	p := strings.ToLower(strings.TrimSpace(provider))
 	switch p {
@@ -84,9 +85,9 @@ func ecologitsProvider(provider, model string) (table, dc, name string) {
 			case "anthropic":
 				return "anthropic", "anthropic", sub[2]
 			case "mistral":
-				return "mistralai", "mistralai", sub[2]
+				return "mistralai", "huggingface_hub", sub[2]
 			case "cohere":
-				return "cohere", "cohere", sub[2]
+				return "cohere", "huggingface_hub", sub[2]
 			}
 			return "", "huggingface_hub", sub[2]
 		}
