@@ -175,6 +175,7 @@ func TestModelLookup(t *testing.T) {
 		{"openai", "my-fine-tune", MatchSizeClass, "", false, "medium", 70, 70, "USA"},
 		{"somecloud", "claude-opus-9", MatchSizeClass, "", false, "large", 88, 440, "WOR"},
 		{"somecloud", "gpt-4o", MatchExact, "gpt-4o", true, "", 88, 440, "USA"},
+		{"gcp.vertex_ai", "claude-sonnet-4-5@20250929", MatchAlias, "claude-sonnet-4-5-20250929", true, "", 0, 0, "USA"},
 		{"gcp.vertex_ai", "claude-sonnet-4-5", MatchAlias, "claude-sonnet-4-5-20250929", true, "", 0, 0, "USA"},
 		{"aws.bedrock", "mistral.mistral-large-2407-v1:0", MatchAlias, "mistral-large-2407", true, "", 123, 123, "USA"},
 	}

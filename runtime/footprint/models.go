@@ -159,12 +159,13 @@ func (c *catalogue) lookup(provider, model string) (Params, string, string, bool
 		return p, name, MatchAlias, true
 	}
 	// Strip date or version suffixes one at a time: claude-3-5-haiku-20241022-v1:0.
+	base := m
 	for s := m; ; {
 		t := dateSuffix.ReplaceAllString(s, "")
 		if t == s {
 			break
 		}
-		s = t
+		s, base = t, t
 		if p, name, ok := try(s); ok {
 			return p, name, MatchAlias, true
 		}
@@ -172,10 +173,11 @@ func (c *catalogue) lookup(provider, model string) (Params, string, string, bool
 			return p, name, MatchAlias, true
 		}
 	}
-	// An undated name whose dated form is in the table: claude-sonnet-4-5.
+	// An undated name whose dated form is in the table: claude-sonnet-4-5,
+	// claude-sonnet-4-5@20250929 (Vertex).
 	best := ""
 	for name := range table {
-		if strings.HasPrefix(name, m+"-") && dateSuffix.MatchString(name) && dateSuffix.ReplaceAllString(name, "") == m {
+		if strings.HasPrefix(name, base+"-") && dateSuffix.MatchString(name) && dateSuffix.ReplaceAllString(name, "") == base {
 			if best == "" || name < best {
 				best = name
 			}

@@ -88,6 +88,12 @@ func recognise(r *http.Request) (target, bool) {
 			t.provider = ProviderVertex
 		}
 		switch method {
+		case "rawPredict", "streamRawPredict": // Claude on Vertex AI: Anthropic's wire format
+			if !strings.Contains(p, "/publishers/anthropic/") {
+				return target{}, false
+			}
+			t.format, t.operation = fmtAnthropic, "chat"
+			t.stream = method == "streamRawPredict"
 		case "generateContent":
 			t.operation = "generate_content"
 		case "streamGenerateContent":

@@ -248,6 +248,16 @@ func TestProviders(t *testing.T) {
 				respModel: "gemini-2.5-flash", reasons: "STOP", in: 8, out: 4, usageKnown: true, output: "Hello"},
 		},
 		{
+			name: "claude on vertex", path: "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict",
+			req: `{"anthropic_version":"vertex-2023-10-16","max_tokens":100,"stream":true,"messages":[]}`, ct: "text/event-stream",
+			body: sse(
+				"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_vrtx_1\",\"model\":\"claude-sonnet-4-5-20250929\",\"usage\":{\"input_tokens\":4,\"output_tokens\":1}}}",
+				"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}",
+				"event: message_stop\ndata: {\"type\":\"message_stop\"}"),
+			want: wantCall{provider: "gcp.vertex_ai", operation: "chat", model: "claude-sonnet-4-5@20250929", stream: true, respID: "msg_vrtx_1",
+				respModel: "claude-sonnet-4-5-20250929", reasons: "end_turn", in: 4, out: 2, usageKnown: true},
+		},
+		{
 			name: "bedrock converse", path: "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse",
 			req: `{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":100}}`, ct: "application/json",
 			body: []byte(`{"output":{"message":{"role":"assistant","content":[{"text":"Hello!"}]}},"stopReason":"end_turn","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15,"cacheReadInputTokens":2},"metrics":{"latencyMs":42}}`),
