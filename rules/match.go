@@ -104,6 +104,9 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		if wrapper == "" {
 			return Match{}, false
 		}
+		if wrapper = convertArgs(info, call, sig, wrapper); wrapper == "" {
+			return Match{}, false
+		}
 		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}}, true
 	case roleEvents:
 		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
@@ -192,6 +195,44 @@ func shapeOf(sig *types.Signature, stream string) string {
 		}
 	case r.Len() == 1 && n == 2 && v && stream == "sse":
 		return "Stream1V"
+	}
+	return ""
+}
+
+// convertArgs checks that each fixed argument has its parameter's type, so
+// the wrapper's type parameters can be inferred from the function alone. An
+// argument of another type passed to an interface parameter in first
+// position selects the converting variant (Call1I, Call2VI); any other
+// difference (untyped constants and nil aside) leaves the call alone.
+func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wrapper string) string {
+	params := sig.Params()
+	fixed := params.Len()
+	if sig.Variadic() {
+		fixed--
+	}
+	convert := false
+	for i := 1; i < fixed && i < len(call.Args); i++ {
+		tv, ok := info.Types[call.Args[i]]
+		if !ok || tv.IsNil() || types.Identical(tv.Type, params.At(i).Type()) {
+			continue
+		}
+		if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+			continue
+		}
+		if i == 1 && types.IsInterface(params.At(i).Type()) {
+			convert = true
+			continue
+		}
+		return ""
+	}
+	if !convert {
+		return wrapper
+	}
+	switch wrapper {
+	case "Call1":
+		return "Call1I"
+	case "Call2V":
+		return "Call2VI"
 	}
 	return ""
 }

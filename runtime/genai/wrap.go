@@ -202,3 +202,19 @@ func isNil(x any) bool {
 	}
 	return false
 }
+
+// Call1I is Call1 for a call whose argument has a concrete type passed to
+// an interface parameter (go-openai CreateEmbeddings takes an
+// EmbeddingRequestConverter): Go cannot infer A from both, so the argument
+// keeps its own type B and is converted to A here.
+func Call1I[A, R, B any](rule string, f func(context.Context, A) (R, error), ctx context.Context, b B) (R, error) {
+	a, _ := any(b).(A)
+	return Call1(rule, f, ctx, a)
+}
+
+// Call2VI is Call2V with the first argument converted to the interface
+// parameter A (langchaingo GenerateFromSinglePrompt given a *openai.LLM).
+func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...O) (R, error), ctx context.Context, b B, b2 B2, opts ...O) (R, error) {
+	a, _ := any(b).(A)
+	return Call2V(rule, f, ctx, a, b2, opts...)
+}
