@@ -44,6 +44,11 @@ var corpus = []struct {
 	{"coordinates 48.8566, 2.3522", nil},
 	{"ratio 3.14159265358979", nil},
 	{"span id 5f3c2a1b9e8d7c6a", nil},
+	{"ISBN 978-3-16-148410-0", nil},
+	{"population 12 345 678 901", nil},
+	{"range 100-200-300-400", nil},
+	{"id 123e4567-e89b-12d3-a456-426614174000", nil},
+	{"Paris office 01 23 45 67 89", []want{{Phone, "01 23 45 67 89"}}},
 	// credit cards
 	{"card 4111 1111 1111 1111 exp 12/27", []want{{CreditCard, "4111 1111 1111 1111"}}},
 	{"pay with 5500-0000-0000-0004", []want{{CreditCard, "5500-0000-0000-0004"}}},

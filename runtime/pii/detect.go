@@ -255,15 +255,26 @@ func validPhone(s string) bool {
 	if strings.Contains(s, ".") && !dottedPhone.MatchString(s) {
 		return false // 3.14159265, 10.20.30.40.50: decimals and versions
 	}
-	if !plus {
-		fours := 0
-		for _, g := range groups {
-			if len(g) == 4 {
+	if !plus && len(groups) > 1 {
+		fours, threes := 0, 0
+		for _, g := range groups[1:] {
+			switch len(g) {
+			case 3:
+				threes++
+			case 4:
 				fours++
 			}
 		}
-		if fours >= 3 {
+		if len(groups[0]) == 4 {
+			fours++
+		}
+		switch {
+		case fours >= 3:
 			return false // 1234 5678 9012: card or account number shape
+		case threes == len(groups)-1 && len(groups) > 2:
+			return false // 12 345 678 901: thousands separators
+		case len(groups[len(groups)-1]) == 1:
+			return false // 978-3-16-148410-0: ISBN-like check digit
 		}
 	}
 	// ISO dates and times: 2024-01-15, 2024.01.15.
