@@ -65,6 +65,7 @@ var corpus = []struct {
 	{"ipv6 2001:db8:85a3::8a2e:370:7334 seen", []want{{IP, "2001:db8:85a3::8a2e:370:7334"}}},
 	{"link-local fe80::1ff:fe23:4567:890a%eth0", []want{{IP, "fe80::1ff:fe23:4567:890a%eth0"}}},
 	{"host 999.1.1.1 is bogus", nil},
+	{"listening on 127.0.0.1:8080 and 0.0.0.0:9090", nil},
 	{"go version go1.26.8 and 1.2.3", nil},
 	{"semver 10.20.30.40.50", nil},
 	{"meeting at 10:30:00 UTC", nil},

@@ -227,7 +227,8 @@ func validIP(s string) bool {
 			return false
 		}
 	}
-	return true
+	// Loopback, unspecified and broadcast addresses identify nobody.
+	return parts[0] != "127" && s != "0.0.0.0" && s != "255.255.255.255"
 }
 
 func validSSN(s string) bool {
