@@ -124,6 +124,13 @@ func recognise(r *http.Request) (target, bool) {
 		case strings.HasSuffix(p, "/completions") && !strings.HasSuffix(p, "/chat/completions"):
 			t.operation = "text_completion"
 		}
+		if strings.Contains(p, "/openai/deployments/") { // Azure OpenAI: the deployment names the model
+			t.model = unescape(between(p, "/openai/deployments/", "/"))
+			if i := strings.IndexByte(t.model, '/'); i >= 0 {
+				t.model = t.model[:i]
+			}
+			t.provider, t.knownHost = ProviderAzureOpenAI, true
+		}
 		if prov, ok := openAICompatibleHosts[host]; ok {
 			t.provider, t.knownHost = prov, true
 		} else if strings.HasSuffix(host, ".openai.azure.com") {
@@ -190,7 +197,7 @@ func (t *target) readRequest(body []byte) {
 		}
 		return
 	}
-	if rb.Model != "" && t.model == "" {
+	if rb.Model != "" && (t.model == "" || t.format == fmtOpenAI) { // a body model beats an Azure deployment name
 		t.model = strings.TrimPrefix(rb.Model, "models/")
 	}
 	switch t.format {

@@ -178,6 +178,13 @@ func TestProviders(t *testing.T) {
 				reasons: "stop", usageMissing: true, output: "x"},
 		},
 		{
+			name: "azure openai deployment", path: "/openai/deployments/gpt-4o-mini/chat/completions",
+			req: `{"messages":[{"role":"user","content":"hi"}]}`, ct: "application/json",
+			body: []byte(`{"id":"chatcmpl-az","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`),
+			want: wantCall{provider: "azure.ai.openai", operation: "chat", model: "gpt-4o-mini", respID: "chatcmpl-az", respModel: "gpt-4o-mini-2024-07-18",
+				reasons: "stop", in: 3, out: 1, usageKnown: true, output: "Hi"},
+		},
+		{
 			name: "openai embeddings", path: "/v1/embeddings",
 			req: `{"model":"text-embedding-3-small","input":"hello"}`, ct: "application/json",
 			body: []byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2,0.3]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}`),
