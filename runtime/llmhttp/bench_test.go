@@ -33,10 +33,11 @@ func BenchmarkStreamParse(b *testing.B) {
 		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
 			Body: io.NopCloser(bytes.NewReader(payload))}, nil
 	})
-	oldStart, oldCur := startCall, currentCall
+	oldStart, oldCur, oldOn := startCall, currentCall, tracingOn
+	tracingOn = func() bool { return true }
 	startCall = func(ctx context.Context, _ genai.Request) (context.Context, sink) { return ctx, nopSink{} }
 	currentCall = func(context.Context) sink { return nil }
-	defer func() { startCall, currentCall = oldStart, oldCur }()
+	defer func() { startCall, currentCall, tracingOn = oldStart, oldCur, oldOn }()
 	tr := &Transport{Base: base}
 	reqBody := `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`
 	buf := make([]byte, 4096)

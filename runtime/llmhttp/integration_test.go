@@ -149,3 +149,20 @@ func TestIntegrationSession(t *testing.T) {
 		t.Errorf("alice totals %+v", tot)
 	}
 }
+
+// TestIntegrationTracingOff: with tracing disabled the transport only
+// forwards: no span, the request body untouched.
+func TestIntegrationTracingOff(t *testing.T) {
+	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
+	srv, gotReq := fake(t, 200, "application/json", []byte(`{"id":"c","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}`))
+	body := `{"model":"gpt-4o","messages":[]}`
+	if got := do(t, context.Background(), srv.URL+"/v1/chat/completions", body, nil); !strings.Contains(got, `"id":"c"`) {
+		t.Errorf("response %q", got)
+	}
+	if string(*gotReq) != body {
+		t.Errorf("server got %q", *gotReq)
+	}
+	if trace.Enabled() {
+		t.Error("tracing should be off in this test")
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracegen-dev/tracegen/runtime/genai"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
 // Transport is an http.RoundTripper that traces the LLM requests it
@@ -69,9 +70,10 @@ type sink interface {
 	End(err error)
 }
 
-// startCall and currentCall are variables so tests can observe calls
-// without a span pipeline.
+// startCall, currentCall and tracingOn are variables so tests can observe
+// calls without a span pipeline.
 var (
+	tracingOn = trace.Enabled
 	startCall = func(ctx context.Context, req genai.Request) (context.Context, sink) {
 		ctx, c := genai.Start(ctx, req)
 		if c == nil {
@@ -102,7 +104,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	quietSDKSpans()
 	tg, ok := recognise(req)
-	if !ok {
+	if !ok || !tracingOn() {
 		return base.RoundTrip(req)
 	}
 	ctx := req.Context()

@@ -54,7 +54,8 @@ func recorder(t *testing.T) *[]*fakeCall {
 	t.Helper()
 	var mu sync.Mutex
 	calls := &[]*fakeCall{}
-	oldStart, oldCur := startCall, currentCall
+	oldStart, oldCur, oldOn := startCall, currentCall, tracingOn
+	tracingOn = func() bool { return true }
 	startCall = func(ctx context.Context, req genai.Request) (context.Context, sink) {
 		c := &fakeCall{req: req}
 		mu.Lock()
@@ -68,7 +69,7 @@ func recorder(t *testing.T) *[]*fakeCall {
 		}
 		return nil
 	}
-	t.Cleanup(func() { startCall, currentCall = oldStart, oldCur })
+	t.Cleanup(func() { startCall, currentCall, tracingOn = oldStart, oldCur, oldOn })
 	return calls
 }
 
