@@ -99,6 +99,7 @@ type sampler struct {
 
 	mu          sync.Mutex
 	buf         []byte
+	counts      dumpCounts // reused between dumps
 	carry       sensor.Reading // energy of intervals whose dump was skipped
 	budget      float64        // share of one core for dumps
 	tokens      time.Duration  // dump time earned and not spent
@@ -355,7 +356,8 @@ func (s *sampler) publish() {
 func (s *sampler) attribute() {
 	t0 := time.Now()
 	dump := s.dump()
-	counts := parseDump(dump.b)
+	s.counts = parseDumpInto(dump.b, s.counts)
+	counts := s.counts
 	cost := time.Since(t0)
 	s.stats.Dumps++
 	s.dumpNanos += int64(cost)

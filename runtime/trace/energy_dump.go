@@ -17,8 +17,11 @@ type dumpCounts struct {
 // parseDump reads the header lines of a runtime.Stack(all=true) dump,
 // "goroutine 18 [running]:" or "goroutine 7 [chan receive, 2 minutes]:".
 // The first goroutine is the caller (the sampler itself) and is skipped.
-func parseDump(b []byte) dumpCounts {
-	var out dumpCounts
+func parseDump(b []byte) dumpCounts { return parseDumpInto(b, dumpCounts{}) }
+
+// parseDumpInto is parseDump reusing the slices of out.
+func parseDumpInto(b []byte, out dumpCounts) dumpCounts {
+	out.gs, out.all = out.gs[:0], out.all[:0]
 	first := true
 	for i := 0; i < len(b); {
 		// b[i:] starts a line.

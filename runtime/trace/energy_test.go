@@ -468,3 +468,19 @@ func TestReportAtStop(t *testing.T) {
 		t.Errorf("report:\n%s", b)
 	}
 }
+
+// BenchmarkEnergyEndHook is the work the energy files add to every End: a
+// child span with energy (CO2e, water, report) and a root span without.
+func BenchmarkEnergyEndHook(b *testing.B) {
+	ensureFactors()
+	root := &Span{}
+	child := &Span{parent: root}
+	rc := &record.Record{Name: "child"}
+	rr := &record.Record{Name: "root"}
+	b.ReportAllocs()
+	for b.Loop() {
+		rc.Impact = record.Impact{EnergyKWh: 1e-6, Joules: [record.NumEnergySources]float64{3.6, 0}}
+		energyEndHook(child, rc)
+		energyEndHook(root, rr)
+	}
+}
