@@ -99,7 +99,7 @@ type sampler struct {
 
 	mu          sync.Mutex
 	buf         []byte
-	counts      dumpCounts // reused between dumps
+	counts      dumpCounts     // reused between dumps
 	carry       sensor.Reading // energy of intervals whose dump was skipped
 	budget      float64        // share of one core for dumps
 	tokens      time.Duration  // dump time earned and not spent
