@@ -28,6 +28,7 @@ const (
 	AttrClientID      = "tracegen.client_id"
 	AttrProjectID     = "tracegen.project_id"
 	AttrApplicationID = "tracegen.application_id"
+	AttrSessionID     = "session.id" // the key of runtime/session
 )
 
 // Environment variables of the ids.
@@ -35,6 +36,7 @@ const (
 	EnvClientID      = "TRACEGEN_CLIENT_ID"
 	EnvProjectID     = "TRACEGEN_PROJECT_ID"
 	EnvApplicationID = "TRACEGEN_APPLICATION_ID"
+	EnvSessionID     = "TRACEGEN_SESSION_ID" // default session.id of spans outside session.WithSession
 )
 
 // LLMEnergySource is the energy_source label of LLM estimates.
@@ -183,7 +185,7 @@ var (
 func defaultIDs() []record.Attr {
 	idsOnce.Do(func() {
 		var a []record.Attr
-		for _, kv := range [][2]string{{AttrClientID, EnvClientID}, {AttrProjectID, EnvProjectID}, {AttrApplicationID, EnvApplicationID}} {
+		for _, kv := range [][2]string{{AttrClientID, EnvClientID}, {AttrProjectID, EnvProjectID}, {AttrApplicationID, EnvApplicationID}, {AttrSessionID, EnvSessionID}} {
 			if v := energyGetenv(kv[1]); v != "" {
 				a = append(a, record.String(kv[0], v))
 			}

@@ -283,7 +283,7 @@ func TestLLMImpactAndBreakdown(t *testing.T) {
 }
 
 func TestWithIDs(t *testing.T) {
-	energyEnv(t, EnvClientID, "c-env", EnvApplicationID, "app", "TRACEGEN_ENERGY", "off")
+	energyEnv(t, EnvClientID, "c-env", EnvApplicationID, "app", EnvSessionID, "s-env", "TRACEGEN_ENERGY", "off")
 	mem := setup(t, Config{})
 	ctx := WithIDs(context.Background(), "c-trace", "", "")
 	_, s := Start(ctx, "x")
@@ -297,6 +297,9 @@ func TestWithIDs(t *testing.T) {
 		}
 		if v, _ := recs[name].Lookup(AttrApplicationID); v.String() != "app" {
 			t.Errorf("%s: application id %v", name, v)
+		}
+		if v, _ := recs[name].Lookup(AttrSessionID); v.String() != "s-env" {
+			t.Errorf("%s: session id %v", name, v)
 		}
 	}
 }
