@@ -29,6 +29,22 @@ type Exporter interface {
 	Shutdown(ctx context.Context) error
 }
 
+// RecordReleaser is implemented by exporters that keep nothing of a record
+// (not the *Record, nor its slices or values) once Export returns, such as
+// exporters that serialise records synchronously. When every configured
+// exporter releases records, the span pipeline recycles record memory
+// after each batch, which removes most of tracing's garbage. Exporters that
+// do not implement it are assumed to keep records (Memory and Tree do).
+type RecordReleaser interface {
+	ReleasesRecords() bool
+}
+
+// Releases reports whether e implements RecordReleaser and releases records.
+func Releases(e Exporter) bool {
+	r, ok := e.(RecordReleaser)
+	return ok && r.ReleasesRecords()
+}
+
 // Factory builds an exporter from its own TRACEGEN_* environment variables.
 type Factory func() (Exporter, error)
 
@@ -83,6 +99,9 @@ func (None) Export(context.Context, []*record.Record) error { return nil }
 // Shutdown does nothing.
 func (None) Shutdown(context.Context) error { return nil }
 
+// ReleasesRecords reports true: None keeps nothing.
+func (None) ReleasesRecords() bool { return true }
+
 // Tee sends every batch to several exporters in order. A failing or
 // panicking exporter does not stop the others; their errors are joined.
 type Tee struct {
@@ -91,6 +110,16 @@ type Tee struct {
 
 // NewTee returns an exporter that forwards to all of exps.
 func NewTee(exps ...Exporter) *Tee { return &Tee{exporters: exps} }
+
+// ReleasesRecords reports whether every exporter of t releases records.
+func (t *Tee) ReleasesRecords() bool {
+	for _, e := range t.exporters {
+		if !Releases(e) {
+			return false
+		}
+	}
+	return true
+}
 
 // Exporters returns the exporters t forwards to.
 func (t *Tee) Exporters() []Exporter { return t.exporters }

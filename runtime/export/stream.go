@@ -42,6 +42,9 @@ func (j *JSON) Export(_ context.Context, records []*record.Record) error {
 // Shutdown does nothing; the stream belongs to the caller.
 func (j *JSON) Shutdown(context.Context) error { return nil }
 
+// ReleasesRecords reports true: records are encoded during Export.
+func (j *JSON) ReleasesRecords() bool { return true }
+
 // JSONL appends one JSON line per record to a file. The file is opened on
 // the first export (so a program that records nothing creates nothing),
 // with O_APPEND, and every line goes out in a single write(2): several
@@ -61,6 +64,9 @@ const DefaultJSONLPath = "tracegen.jsonl"
 
 // NewJSONL returns an exporter appending to path.
 func NewJSONL(path string) *JSONL { return &JSONL{path: path} }
+
+// ReleasesRecords reports true: records are encoded during Export.
+func (j *JSONL) ReleasesRecords() bool { return true }
 
 // Path returns the file the exporter appends to.
 func (j *JSONL) Path() string { return j.path }

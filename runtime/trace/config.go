@@ -188,6 +188,10 @@ func build(cfg Config) *pipeline {
 		stopReq:         make(chan context.Context, 1),
 		done:            make(chan struct{}),
 	}
+	p.pool = true
+	for _, ne := range st.exporters {
+		p.pool = p.pool && export.Releases(ne.exp)
+	}
 	if r := redactor.Load(); r != nil {
 		p.redactor = *r
 	}

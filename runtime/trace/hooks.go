@@ -19,9 +19,11 @@ import (
 //   - onSpanEnd(f): f runs in End after the energy accumulators were copied
 //     into r.Impact.Joules (and EnergyKWh set from their sum) and rolled up
 //     into the parent, before the record is queued: fill r.Impact (CO2e,
-//     water, EnergySource) here. f must be fast and must not block. It runs
-//     with s locked: it must not call methods of s that record (SetAttr,
-//     AddEvent, Name, ...); read and write r directly instead.
+//     water, EnergySource) here. f must be fast and must not block, and
+//     must not keep r or anything inside it: records are recycled after
+//     export when every exporter releases them (export.RecordReleaser).
+//     After End, read a span's identity with s.TraceID()/s.SpanID(), not
+//     s.rec, which may already describe another span.
 //   - setRedactor(f): f is applied to string attribute values, event
 //     attributes, status messages and captured input/output before any
 //     exporter sees them; it takes effect for pipelines configured after

@@ -63,6 +63,7 @@ type pipeline struct {
 	blocking        bool
 	syncMode        bool
 	captureContent  bool
+	pool            bool // every exporter releases records: recycle spanData
 	sampleAll       bool
 	sampleBound     uint64
 	errLog          io.Writer
@@ -140,20 +141,23 @@ func (p *pipeline) enqueue(s *Span) {
 	if p.syncMode {
 		if p.exporting.Load() == curGoid() {
 			stats.dropped.Add(1)
+			s.release()
 			return
 		}
 		p.syncMu.Lock()
 		if p.isStopped() {
 			p.syncMu.Unlock()
 			stats.dropped.Add(1)
+			s.release()
 			return
 		}
-		p.one[0] = &s.rec
+		p.one[0] = s.rec
 		p.exporting.Store(curGoid())
 		p.exportAll(context.Background(), p.one[:])
 		p.exporting.Store(0)
 		p.one[0] = nil
 		p.syncMu.Unlock()
+		s.release()
 		return
 	}
 	p.mu.Lock()
@@ -164,6 +168,7 @@ func (p *pipeline) enqueue(s *Span) {
 	if p.stopped || len(p.queue) >= p.queueSize {
 		p.mu.Unlock()
 		stats.dropped.Add(1)
+		s.release()
 		return
 	}
 	p.queue = append(p.queue, s)
@@ -223,9 +228,14 @@ func (p *pipeline) drain(ctx context.Context, spare []*Span, recs *[]*record.Rec
 		n := min(len(batch), p.batchSize)
 		r := (*recs)[:0]
 		for _, s := range batch[:n] {
-			r = append(r, &s.rec)
+			r = append(r, s.rec)
 		}
 		p.exportAll(ctx, r)
+		if p.pool {
+			for _, s := range batch[:n] {
+				s.release()
+			}
+		}
 		clear(r)
 		*recs = r[:0]
 		clear(batch[:n])

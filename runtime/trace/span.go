@@ -14,10 +14,31 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
-// nInlineAttrs attributes are stored inside the Span without allocating.
-// Two keeps a Span at 512 bytes, the largest size the allocator handles
-// without a per-object type header; a third attribute costs one allocation.
-const nInlineAttrs = 2
+// nInlineAttrs attributes are stored with the record without allocating;
+// more cost one allocation.
+const nInlineAttrs = 4
+
+// spanData is the mutable record of a recording span with its inline
+// attribute storage. When every exporter releases records after Export
+// (export.RecordReleaser), spanData is recycled through a pool once the
+// span is exported; otherwise it is allocated together with the Span.
+type spanData struct {
+	rec     record.Record
+	attrBuf [nInlineAttrs]record.Attr
+}
+
+// spanAndData is the single allocation of a span when records are not
+// recycled.
+type spanAndData struct {
+	span Span
+	data spanData
+}
+
+var dataPool = sync.Pool{New: func() any { return new(spanData) }}
+
+// unsampledRec is the (never written) record of unsampled spans in pool
+// mode, so that s.rec is never nil.
+var unsampledRec record.Record
 
 // Span is one timed operation. A *Span is also the context.Context
 // returned by Start: it carries its parent context and answers Value for
@@ -27,12 +48,22 @@ const nInlineAttrs = 2
 // re-panic), which is what Start returns when tracing is disabled. All
 // methods are safe for concurrent use. Calls after End are ignored, except
 // AddEnergy, which is safe until the span is exported.
+//
+// Spans are never reused (a caller may keep the context after End). The
+// record behind rec may be: after End, code in this package must use the
+// Span's own fields (traceID, spanID, inh, name), not rec.
 type Span struct {
 	parentCtx context.Context
 	parent    *Span // tracegen parent in this process, or nil
 	prev      *Span // span that was current on goid before this one
 	goid      int64
 	p         *pipeline
+	rec       *record.Record // the record being filled; see above
+	data      *spanData      // owner of rec when pooled, nil otherwise
+	inh       []record.Attr  // inherited attributes at start: what children copy
+	name      string         // final name once ended
+	traceID   record.TraceID
+	spanID    record.SpanID
 
 	// energy holds per-source joules as float64 bits; allocated on the
 	// first AddEnergy, as most short spans never receive any.
@@ -41,8 +72,6 @@ type Span struct {
 	mu      sync.Mutex
 	sampled bool // set at start, read-only afterwards
 	ended   bool // guarded by mu
-	rec     record.Record
-	attrBuf [nInlineAttrs]record.Attr
 }
 
 type spanKey struct{}
@@ -70,7 +99,7 @@ func (s *Span) String() string {
 	if s == nil {
 		return "trace.Span(nil)"
 	}
-	return "trace.Span(" + s.rec.Name + ")"
+	return "trace.Span(" + s.Name() + ")"
 }
 
 // SpanFromContext returns the tracegen span carried by ctx, or nil. A nil
@@ -124,7 +153,7 @@ func (s *Span) TraceID() record.TraceID {
 	if s == nil {
 		return record.TraceID{}
 	}
-	return s.rec.TraceID
+	return s.traceID
 }
 
 // SpanID returns the span's id (zero for nil).
@@ -132,7 +161,7 @@ func (s *Span) SpanID() record.SpanID {
 	if s == nil {
 		return record.SpanID{}
 	}
-	return s.rec.SpanID
+	return s.spanID
 }
 
 // Name returns the span's name ("" for nil).
@@ -142,7 +171,10 @@ func (s *Span) Name() string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rec.Name
+	if s.sampled && !s.ended {
+		return s.rec.Name // SetName may have changed it
+	}
+	return s.name
 }
 
 // Parent returns the parent span in this process, or nil.

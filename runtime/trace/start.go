@@ -69,7 +69,16 @@ func beginSlow(name string, opts []StartOption) *Span {
 // the span has at most nInlineAttrs attributes and no inherited ones).
 func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption, fromCtx bool) *Span {
 	p.ensureStarted()
-	s := &Span{p: p, parentCtx: ctx}
+	var s *Span
+	if p.pool {
+		s = &Span{}
+	} else {
+		sd := new(spanAndData)
+		s = &sd.span
+		s.rec = &sd.data.rec
+		s.rec.Attrs = sd.data.attrBuf[:0]
+	}
+	s.p, s.parentCtx, s.name = p, ctx, name
 	s.goid = curGoid()
 	prev := swapCurrent(s.goid, s)
 	s.prev = prev
@@ -94,35 +103,43 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		parent = prev
 	}
 
-	r := &s.rec
-	r.Name = name
-	r.Start = time.Now()
-	r.SpanID = newSpanID()
+	var traceID record.TraceID
+	var parentID record.SpanID
+	var inh []record.Attr
+	remoteParent := false
 	switch {
 	case parent != nil:
 		s.parent = parent
 		s.sampled = parent.sampled
-		r.TraceID = parent.rec.TraceID
-		r.ParentSpanID = parent.rec.SpanID
-		parent.mu.Lock() // end hooks may replace the parent's Inherited
-		r.Inherited = parent.rec.Inherited
-		parent.mu.Unlock()
+		traceID, parentID, inh = parent.traceID, parent.spanID, parent.inh
 	case remote.IsValid():
-		s.sampled = remote.IsSampled() && p.sample(record.TraceID(remote.TraceID()))
-		r.TraceID = record.TraceID(remote.TraceID())
-		r.ParentSpanID = record.SpanID(remote.SpanID())
-		r.RemoteParent = true
-		r.Inherited = rootInheritedAttrs()
+		traceID, parentID = record.TraceID(remote.TraceID()), record.SpanID(remote.SpanID())
+		s.sampled = remote.IsSampled() && p.sample(traceID)
+		remoteParent = true
+		inh = rootInheritedAttrs()
 	default:
-		r.TraceID = newTraceID()
-		s.sampled = p.sample(r.TraceID)
-		r.Inherited = rootInheritedAttrs()
+		traceID = newTraceID()
+		s.sampled = p.sample(traceID)
+		inh = rootInheritedAttrs()
 	}
+	s.traceID, s.spanID, s.inh = traceID, newSpanID(), inh
+	if p.pool {
+		if !s.sampled {
+			s.rec = &unsampledRec
+			return s
+		}
+		s.data = dataPool.Get().(*spanData)
+		s.rec = &s.data.rec
+		s.rec.Attrs = s.data.attrBuf[:0]
+	}
+	r := s.rec
+	r.Name = name
+	r.Start = time.Now()
+	r.TraceID, r.SpanID, r.ParentSpanID, r.RemoteParent, r.Inherited = traceID, s.spanID, parentID, remoteParent, inh
 	if !s.sampled {
 		return s
 	}
 	r.Resource = p.resource
-	r.Attrs = s.attrBuf[:0]
 	ownInherited := false
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -153,6 +170,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	}
 	if ownInherited {
 		r.Inherited = slices.Clip(r.Inherited)
+		s.inh = r.Inherited
 	}
 	return s
 }
@@ -210,21 +228,32 @@ func (s *Span) end() {
 		return
 	}
 	s.ended = true
+	if !s.sampled {
+		s.mu.Unlock()
+		return
+	}
 	// Start carries a monotonic reading: Since reads only the monotonic
 	// clock, cheaper than a second time.Now and immune to wall-clock steps.
 	s.rec.End = s.rec.Start.Add(time.Since(s.rec.Start))
-	if s.sampled {
-		// End hooks run with s locked, so that a child starting
-		// concurrently reads a consistent rec.Inherited.
-		s.finishImpact()
-		for _, h := range endHooks {
-			h(s, &s.rec)
-		}
-	}
+	s.name = s.rec.Name
 	s.mu.Unlock()
-	if s.sampled {
-		s.p.enqueue(s)
+	// No setter touches rec once ended is set, so hooks run unlocked.
+	s.finishImpact()
+	for _, h := range endHooks {
+		h(s, s.rec)
 	}
+	s.p.enqueue(s)
+}
+
+// release recycles the span's record after export (pool mode only).
+func (s *Span) release() {
+	d := s.data
+	if d == nil {
+		return
+	}
+	s.data = nil
+	*d = spanData{}
+	dataPool.Put(d)
 }
 
 // finishImpact copies the energy accumulators into the record and rolls
