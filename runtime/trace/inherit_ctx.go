@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -18,6 +19,10 @@ import (
 
 type scopeKey struct{}
 
+// scopesUsed turns the end hook on once a scope exists, so that programs
+// without scopes pay nothing at span end.
+var scopesUsed atomic.Bool
+
 type scope struct {
 	outer     *scope
 	attrs     []record.Attr
@@ -30,6 +35,7 @@ func ContextWithInherited(ctx context.Context, attrs ...record.Attr) context.Con
 	if len(attrs) == 0 {
 		return ctx
 	}
+	scopesUsed.Store(true)
 	return context.WithValue(ctx, scopeKey{}, &scope{outer: scopeOf(ctx), attrs: slices.Clone(attrs)})
 }
 
@@ -42,6 +48,7 @@ func ContextWithEndObserver(ctx context.Context, f func(*record.Record)) context
 	if f == nil {
 		return ctx
 	}
+	scopesUsed.Store(true)
 	return context.WithValue(ctx, scopeKey{}, &scope{outer: scopeOf(ctx), observers: []func(*record.Record){f}})
 }
 
@@ -72,12 +79,21 @@ func init() { onSpanEnd(applyScope) }
 // applyScope finds the innermost scope of s (its start context, else its
 // ancestors' start contexts) and applies it to r.
 func applyScope(s *Span, r *record.Record) {
+	if !scopesUsed.Load() {
+		return
+	}
 	var sc *scope
 	for c, n := s, 0; c != nil && n < maxChain; c, n = c.parent, n+1 {
-		if c.parentCtx != nil {
-			if sc = scopeOf(c.parentCtx); sc != nil {
-				break
-			}
+		if c.parentCtx == nil {
+			continue
+		}
+		// A span started directly from its parent's context: the parent's
+		// own start context is searched on the next step; skip the walk.
+		if p, ok := c.parentCtx.(*Span); ok && p == c.parent {
+			continue
+		}
+		if sc = scopeOf(c.parentCtx); sc != nil {
+			break
 		}
 	}
 	if sc == nil {
