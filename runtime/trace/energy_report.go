@@ -101,7 +101,7 @@ func Impact(ctx context.Context) TraceImpact {
 		}
 		for {
 			endedRoots.Lock()
-			ti, ok := endedRoots.m[root.rec.TraceID]
+			ti, ok := endedRoots.m[root.TraceID()]
 			endedRoots.Unlock()
 			if ok || time.Now().After(deadline) {
 				return ti
@@ -117,7 +117,7 @@ func Impact(ctx context.Context) TraceImpact {
 	for x, n := s, 0; x != nil && x != root && n < maxChain; x, n = x.parent, n+1 {
 		set[x] = true
 	}
-	ti := TraceImpact{TraceID: root.rec.TraceID}
+	ti := TraceImpact{TraceID: root.TraceID()}
 	var joules [record.NumEnergySources]float64
 	for x := range set {
 		if x != root && isEnded(x) {
