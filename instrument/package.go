@@ -30,18 +30,43 @@ type typeCheckFunc func(srcs map[string][]byte) (*token.FileSet, map[string]*ast
 
 var (
 	generatedRE = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
-	genericRE   = regexp.MustCompile(`(?m)^func\s+([\pL_][\pL\pN_]*)\s*\[`)
 )
 
 // isGenerated reports whether src carries the standard generated-code header
 // before its package clause.
 func isGenerated(src []byte) bool {
+	if !bytes.Contains(src, []byte("// Code generated ")) {
+		return false
+	}
 	loc := generatedRE.FindIndex(src)
 	if loc == nil {
 		return false
 	}
 	pkg := regexp.MustCompile(`(?m)^package\s`).FindIndex(src)
 	return pkg == nil || loc[0] < pkg[0]
+}
+
+// genericFuncs adds the names of top-level generic functions declared in src
+// ("func Name[" at the start of a line) to into. It scans bytes, not syntax.
+func genericFuncs(src []byte, into map[string]bool) {
+	for i := 0; ; {
+		j := bytes.Index(src[i:], []byte("func "))
+		if j < 0 {
+			return
+		}
+		j += i
+		i = j + 5
+		if j > 0 && src[j-1] != '\n' {
+			continue
+		}
+		k := i
+		for k < len(src) && (src[k] == '_' || src[k] >= 'a' && src[k] <= 'z' || src[k] >= 'A' && src[k] <= 'Z' || src[k] >= '0' && src[k] <= '9' || src[k] >= 0x80) {
+			k++
+		}
+		if k > i && k < len(src) && src[k] == '[' {
+			into[string(src[i:k])] = true
+		}
+	}
 }
 
 func importsAny(src []byte, paths []string) bool {
@@ -98,9 +123,7 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 			continue
 		}
 		scanIdents(base[i], "tracegen", used)
-		for _, m := range genericRE.FindAllSubmatch(base[i], -1) {
-			generic[string(m[1])] = true
-		}
+		genericFuncs(base[i], generic)
 		calls := len(callImports) > 0 && importsAny(base[i], callImports)
 		needTypes = needTypes || calls
 		cand[i] = bytes.Contains(base[i], []byte(DirectivePrefix)) || cfg.All && !f.test && !f.generated || calls

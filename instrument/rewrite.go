@@ -99,7 +99,7 @@ func rewriteFile(job fileJob) fileResult {
 				continue
 			}
 		}
-		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") {
+		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") && !lowLevel(fd.Doc) {
 			d = &Directive{Verb: VerbSpan, Pos: r.fset.PositionFor(fd.Pos(), false)}
 		}
 		if d != nil && d.Verb != VerbIgnore {
@@ -159,6 +159,22 @@ func rewriteFile(job fileJob) fileResult {
 		}
 	}
 	return r.res
+}
+
+// lowLevel reports whether a doc comment holds a compiler directive under which
+// added calls could break the build or the runtime (-all skips such functions).
+func lowLevel(doc *ast.CommentGroup) bool {
+	if doc == nil {
+		return false
+	}
+	for _, c := range doc.List {
+		for _, d := range []string{"//go:nosplit", "//go:systemstack", "//go:nowritebarrier", "//go:linkname", "//go:uintptrescapes", "//go:norace"} {
+			if strings.HasPrefix(c.Text, d) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *rewriter) errorf(pos token.Position, format string, args ...any) {

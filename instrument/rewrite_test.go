@@ -253,9 +253,12 @@ func a() {}
 type T struct{}
 
 func (T) b() {}
+
+//go:nosplit
+func fast() {}
 `,
 			want: []string{`span := tracegen.Begin("p.a")`, `span := tracegen.Begin("p.T.b")`},
-			not:  []string{`"p.init"`, `"p.skip"`},
+			not:  []string{`"p.init"`, `"p.skip"`, `"p.fast"`},
 		},
 		{
 			name: "comment after brace and existing comments",
