@@ -99,7 +99,7 @@ func EstimateCall(provider, model string, outputTokens int64, latency time.Durat
 	e.Provider, e.Zone = dc.EcologitsDefault, dc.Zone
 	if e.Provider == "" {
 		e.Provider = "local"
-		e.Note = appendNote(e.Note, "self-hosted server assumed H100-class in a world-average grid; if it runs on this machine, local sensors measure it too")
+		e.Note = appendNote(e.Note, "no EcoLogits datacenter for this provider: H100-class servers, world-average grid, PUE 1 assumed; a server on this machine is also measured by local sensors")
 	}
 	e.PUE, e.WUE = (dc.PUEMin+dc.PUEMax)/2, (dc.WUEMin+dc.WUEMax)/2
 
