@@ -152,6 +152,7 @@ type PanicError struct {
 	Value    any    // the value passed to panic
 }
 
+// Error names the exporter and the panic value.
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("exporter %s panicked: %v", p.Exporter, p.Value)
 }
