@@ -577,3 +577,21 @@ func TestSpanMemoryIsBounded(t *testing.T) {
 		t.Errorf("Limited counted %d", got)
 	}
 }
+
+func TestPanicInOutermostSpanFlushes(t *testing.T) {
+	mem := setup(t, Config{FlushInterval: time.Hour, BatchSize: 512})
+	func() {
+		defer func() { _ = recover() }()
+		_, s := Start(context.Background(), "crashing")
+		defer func() { s.Finish(nil, recover()) }()
+		inner := Begin("inner")
+		func() {
+			defer func() { inner.Finish(nil, recover()) }() // not outermost: no flush here
+			panic("boom")
+		}()
+	}()
+	// Without the flush in Finish, spans would wait for the hour-long timer.
+	if got := mem.Total(); got != 2 {
+		t.Errorf("after a panic through the outermost span, %d spans exported, want 2", got)
+	}
+}
