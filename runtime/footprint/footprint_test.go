@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -346,4 +347,66 @@ func TestRealMixes(t *testing.T) {
 	if !within(e.CO2eGMin+e.EmbodiedCO2eGMin, 0.235, 0.10) {
 		t.Errorf("gpt-4o gCO2e min %v, want 0.235 (EcoLogits 0.9.1)", e.CO2eGMin+e.EmbodiedCO2eGMin)
 	}
+}
+
+// TestEcologitsComputedRows checks every "computed" row of
+// reference_per_prompt.csv (EcoLogits 0.9.1 run by the data's compiler at
+// the calculator presets, latency = output tokens / the throughput in the
+// row's notes) within 10 %, at both ends of each range.
+func TestEcologitsComputedRows(t *testing.T) {
+	f, err := os.Open("testdata/reference_per_prompt.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	tps := regexp.MustCompile(`TPS (\d+(?:\.\d+)?)`)
+	providers := map[string]string{"openai": "openai", "anthropic": "anthropic", "google_genai": "gcp.gemini",
+		"mistralai": "mistral_ai", "huggingface_hub": "huggingface_hub"}
+	n := 0
+	for _, r := range rows[1:] {
+		if !strings.HasPrefix(r[col["source_id"]], "ecologits") {
+			continue
+		}
+		prov, model, _ := strings.Cut(r[col["model"]], "/")
+		tokens, _ := strconv.ParseInt(r[col["output_tokens"]], 10, 64)
+		var lat time.Duration
+		if m := tps.FindStringSubmatch(r[col["boundary_notes"]]); m != nil {
+			v, _ := strconv.ParseFloat(m[1], 64)
+			lat = time.Duration(float64(tokens) / v * float64(time.Second))
+		}
+		e := EstimateCall(providers[prov], model, tokens, lat)
+		num := func(c string) (float64, bool) {
+			v, err := strconv.ParseFloat(r[col[c]], 64)
+			return v, err == nil
+		}
+		for _, c := range []struct {
+			col string
+			got float64
+		}{
+			{"energy_wh", e.EnergyKWhMin * 1000}, {"energy_wh_max", e.EnergyKWhMax * 1000},
+			{"gco2e", e.CO2eGMin + e.EmbodiedCO2eGMin}, {"gco2e_max", e.CO2eGMax + e.EmbodiedCO2eGMax},
+			{"water_ml", e.WaterLMin * 1000}, {"water_ml_max", e.WaterLMax * 1000},
+		} {
+			want, ok := num(c.col)
+			if !ok {
+				continue
+			}
+			n++
+			if !within(c.got, want, 0.10) {
+				t.Errorf("%s %s: %s ours %.4g, EcoLogits %.4g", prov, model, c.col, c.got, want)
+			}
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d figures compared", n)
+	}
+	t.Logf("%d EcoLogits figures reproduced within 10%%", n)
 }
