@@ -595,3 +595,21 @@ func TestPanicInOutermostSpanFlushes(t *testing.T) {
 		t.Errorf("after a panic through the outermost span, %d spans exported, want 2", got)
 	}
 }
+
+func TestQueueKeepsItsCapacity(t *testing.T) {
+	setup(t, Config{QueueSize: 32, BatchSize: 4, Blocking: true})
+	for i := 0; i < 2000; i++ {
+		s := Begin("s")
+		s.End()
+	}
+	if err := Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := active.Load()
+	p.mu.Lock()
+	c := cap(p.queue)
+	p.mu.Unlock()
+	if c != 32 {
+		t.Errorf("queue capacity %d after many batches, want 32 (the arrays must be reused whole)", c)
+	}
+}

@@ -217,31 +217,32 @@ func (p *pipeline) run() {
 	}
 }
 
-// drain exports everything queued; it returns the emptied slice for reuse.
+// drain exports everything queued; it returns the emptied queue array
+// for reuse as the next spare, with its full capacity.
 func (p *pipeline) drain(ctx context.Context, spare []*Span, recs *[]*record.Record) []*Span {
 	p.mu.Lock()
-	batch := p.queue
+	queued := p.queue
 	p.queue = spare[:0]
 	p.mu.Unlock()
 	p.roomy.Broadcast()
-	for len(batch) > 0 {
-		n := min(len(batch), p.batchSize)
+	for rest := queued; len(rest) > 0; {
+		n := min(len(rest), p.batchSize)
 		r := (*recs)[:0]
-		for _, s := range batch[:n] {
+		for _, s := range rest[:n] {
 			r = append(r, s.rec)
 		}
 		p.exportAll(ctx, r)
 		if p.pool {
-			for _, s := range batch[:n] {
+			for _, s := range rest[:n] {
 				s.release()
 			}
 		}
 		clear(r)
 		*recs = r[:0]
-		clear(batch[:n])
-		batch = batch[n:]
+		rest = rest[n:]
 	}
-	return batch[:0:cap(batch)][:0]
+	clear(queued)
+	return queued[:0]
 }
 
 // exportAll gives records to every exporter, isolating failures.
