@@ -36,6 +36,17 @@ func swapCurrent(goid int64, s *Span) *Span {
 	return prev
 }
 
+// setCurrent makes s current on goid.
+func setCurrent(goid int64, s *Span) {
+	sh := shardOf(goid)
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = make(map[int64]*Span)
+	}
+	sh.m[goid] = s
+	sh.mu.Unlock()
+}
+
 // restoreCurrent makes prev current on goid again (deleting the entry when
 // prev is nil).
 func restoreCurrent(goid int64, prev *Span) {

@@ -136,3 +136,50 @@ func TestSpanContextDeadline(t *testing.T) {
 		t.Errorf("Deadline() = %v %t", got, ok)
 	}
 }
+
+// TestSamplerSeesOnlyBuiltSpans mimics the energy sampler: it visits current
+// spans from another goroutine while spans start and end. Under -race this
+// fails if a span is published before it is fully built.
+func TestSamplerSeesOnlyBuiltSpans(t *testing.T) {
+	setup(t, Config{SampleRatio: 0.5})
+	stop := make(chan struct{})
+	var visits atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			eachCurrentSpan(func(_ int64, s *Span) bool {
+				if !s.TraceID().IsValid() {
+					t.Error("current span without a trace id")
+				}
+				s.AddEnergy(record.EnergyCPU, 1)
+				visits.Add(1)
+				return true
+			})
+		}
+	}()
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				ctx, s := Start(context.Background(), "outer")
+				_, c := Start(ctx, "inner", WithAttr("i", i))
+				c.End()
+				s.End()
+			}
+		}()
+	}
+	for visits.Load() == 0 {
+		s := Begin("keep-one-current")
+		s.End()
+	}
+	close(stop)
+	wg.Wait()
+}

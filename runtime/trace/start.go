@@ -80,7 +80,9 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	}
 	s.p, s.parentCtx, s.name = p, ctx, name
 	s.goid = curGoid()
-	prev := swapCurrent(s.goid, s)
+	// Read the current span now, publish s only once it is fully built:
+	// the energy sampler reads current spans from other goroutines.
+	prev := currentOf(s.goid)
 	s.prev = prev
 
 	var parent *Span
@@ -126,6 +128,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	if p.pool {
 		if !s.sampled {
 			s.rec = &unsampledRec
+			setCurrent(s.goid, s)
 			return s
 		}
 		s.data = dataPool.Get().(*spanData)
@@ -137,6 +140,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	r.Start = time.Now()
 	r.TraceID, r.SpanID, r.ParentSpanID, r.RemoteParent, r.Inherited = traceID, s.spanID, parentID, remoteParent, inh
 	if !s.sampled {
+		setCurrent(s.goid, s)
 		return s
 	}
 	r.Resource = p.resource
@@ -172,6 +176,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		r.Inherited = slices.Clip(r.Inherited)
 		s.inh = r.Inherited
 	}
+	setCurrent(s.goid, s)
 	return s
 }
 
