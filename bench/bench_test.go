@@ -85,19 +85,42 @@ func BenchmarkCompareOTel(b *testing.B) {
 }
 
 // BenchmarkDisabled is a parent and a child span, with two attributes on
-// the child, when tracing is disabled (no exporter configured).
+// the child, when tracing is disabled (no exporter configured). The
+// noopts and plain-calls sub-benchmarks put the figure in context: the
+// same pair without options, and two ordinary non-inlined calls (the floor
+// on the machine at hand).
 func BenchmarkDisabled(b *testing.B) {
 	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
 	defer trace.Stop()
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		pctx, parent := trace.Start(ctx, "parent")
-		_, child := trace.Start(pctx, "child", trace.WithAttr("http.method", "GET"), trace.WithAttr("retry", 1))
-		child.End()
-		parent.End()
-	}
+	b.Run("pair", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pctx, parent := trace.Start(ctx, "parent")
+			_, child := trace.Start(pctx, "child", trace.WithAttr("http.method", "GET"), trace.WithAttr("retry", 1))
+			child.End()
+			parent.End()
+		}
+	})
+	b.Run("noopts", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pctx, parent := trace.Start(ctx, "parent")
+			_, child := trace.Start(pctx, "child")
+			child.End()
+			parent.End()
+		}
+	})
+	b.Run("plain-calls", func(b *testing.B) {
+		for b.Loop() {
+			c, _ := plainCall(ctx, "parent")
+			_, _ = plainCall(c, "child")
+		}
+	})
 }
+
+//go:noinline
+func plainCall(ctx context.Context, _ string) (context.Context, *trace.Span) { return ctx, nil }
 
 // BenchmarkBegin is the no-context path: a parent and a child found through
 // the goroutine-local current span.
