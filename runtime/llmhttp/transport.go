@@ -109,27 +109,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	out := req.Clone(ctx)
-	if req.Body != nil && req.Body != http.NoBody {
-		prefix, rest, err := readPrefix(req.Body, maxRequestBody)
-		if err != nil {
-			req.Body.Close()
-			return nil, fmt.Errorf("llmhttp: reading request body: %w", err)
-		}
-		if rest == nil {
-			tg.readRequest(prefix)
-			out.Body = io.NopCloser(bytes.NewReader(prefix))
-			out.ContentLength = int64(len(prefix))
-			if req.GetBody == nil {
-				out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(prefix)), nil }
-			}
-		} else {
-			out.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.MultiReader(bytes.NewReader(prefix), rest), rest}
-		}
-	} else if tg.format == fmtOllama && tg.operation != "embeddings" {
-		tg.stream = true
+	if err := bufferBody(req, out, &tg); err != nil {
+		return nil, err
 	}
 
 	// The OpenAI paths (/chat/completions, /responses, ...) are common words:
@@ -141,28 +122,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	s, owner := currentCall(ctx), false
 	if s == nil {
-		attrs := make([]record.Attr, 0, 8)
-		if h := req.URL.Hostname(); h != "" {
-			attrs = append(attrs, record.String("server.address", h))
-		}
-		if p := req.URL.Port(); p != "" {
-			if n, err := strconv.Atoi(p); err == nil {
-				attrs = append(attrs, record.Int("server.port", n))
-			}
-		}
-		for _, k := range []string{"gen_ai.request.max_tokens", "gen_ai.request.temperature", "gen_ai.request.top_p"} {
-			if v, ok := tg.attrs[k]; ok {
-				attrs = append(attrs, record.Any(k, v))
-			}
-		}
-		var input any
-		if len(tg.input) > 0 {
-			if msgs := inputMessages(tg.input); msgs != nil {
-				input = msgs
-			} else {
-				input = string(tg.input)
-			}
-		}
+		attrs, input := startAttrs(req, &tg)
 		ctx, s = startCall(ctx, genai.Request{Provider: tg.provider, Operation: tg.operation, Model: tg.model,
 			Stream: tg.stream, Input: input, Attrs: attrs})
 		if s == nil { // tracing is off
@@ -183,12 +143,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 400 {
 		s.SetAttr("http.response.status_code", resp.StatusCode)
 	}
-	if resp.Body == nil || resp.Body == http.NoBody {
-		b := &bodyState{s: s, owner: owner, tg: tg, status: resp.StatusCode}
-		b.acc.format = tg.format
-		b.finish(nil)
-		return resp, nil
-	}
+	watch(resp, s, owner, tg)
+	return resp, nil
+}
+
+// watch replaces resp.Body with the parsing tee that finishes the call.
+func watch(resp *http.Response, s sink, owner bool, tg target) {
 	b := &bodyState{s: s, owner: owner, tg: tg, status: resp.StatusCode,
 		contentType: strings.ToLower(resp.Header.Get("Content-Type")),
 		gzipped:     !resp.Uncompressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")}
@@ -202,10 +162,73 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			b.acc.resp.InputTokens, b.acc.resp.OutputTokens, b.acc.resp.UsageKnown = in, out, true
 		}
 	}
+	if resp.Body == nil || resp.Body == http.NoBody {
+		b.finish(nil)
+		return
+	}
 	wrapped := &body{rc: resp.Body, bodyState: b}
 	runtime.AddCleanup(wrapped, (*bodyState).abandon, b)
 	resp.Body = wrapped
-	return resp, nil
+}
+
+// bufferBody reads the request body (up to maxRequestBody) into tg and
+// gives out a body with the same bytes; a longer body is forwarded
+// unparsed.
+func bufferBody(req, out *http.Request, tg *target) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		if tg.format == fmtOllama && tg.operation != "embeddings" {
+			tg.stream = true // Ollama streams unless told not to
+		}
+		return nil
+	}
+	prefix, rest, err := readPrefix(req.Body, maxRequestBody)
+	if err != nil {
+		req.Body.Close()
+		return fmt.Errorf("llmhttp: reading request body: %w", err)
+	}
+	if rest != nil {
+		out.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(prefix), rest), rest}
+		return nil
+	}
+	tg.readRequest(prefix)
+	out.Body = io.NopCloser(bytes.NewReader(prefix))
+	out.ContentLength = int64(len(prefix))
+	if req.GetBody == nil {
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(prefix)), nil }
+	}
+	return nil
+}
+
+// startAttrs are the span attributes known at the start (server address
+// and port, request settings) and the captured input in the GenAI message
+// schema (raw JSON when the shape is unknown).
+func startAttrs(req *http.Request, tg *target) ([]record.Attr, any) {
+	attrs := make([]record.Attr, 0, 8)
+	if h := req.URL.Hostname(); h != "" {
+		attrs = append(attrs, record.String("server.address", h))
+	}
+	if p := req.URL.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err == nil {
+			attrs = append(attrs, record.Int("server.port", n))
+		}
+	}
+	for _, k := range []string{"gen_ai.request.max_tokens", "gen_ai.request.temperature", "gen_ai.request.top_p"} {
+		if v, ok := tg.attrs[k]; ok {
+			attrs = append(attrs, record.Any(k, v))
+		}
+	}
+	var input any
+	if len(tg.input) > 0 {
+		if msgs := inputMessages(tg.input); msgs != nil {
+			input = msgs
+		} else {
+			input = string(tg.input)
+		}
+	}
+	return attrs, input
 }
 
 // readPrefix reads up to max bytes. If the body is longer, rest is the body
