@@ -219,6 +219,11 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 		if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
 			continue
 		}
+		// A func literal for a named func type (Ollama's ChatResponseFunc):
+		// inference unifies a defined type with its unnamed underlying type.
+		if pt := params.At(i).Type(); !isNamed(tv.Type) && types.Identical(tv.Type, pt.Underlying()) {
+			continue
+		}
 		if i == 1 && types.IsInterface(params.At(i).Type()) {
 			convert = true
 			continue
@@ -245,6 +250,14 @@ func tupleArg(info *types.Info, call *ast.CallExpr) bool {
 	}
 	_, ok := info.TypeOf(call.Args[0]).(*types.Tuple)
 	return ok
+}
+
+func isNamed(t types.Type) bool {
+	switch t.(type) {
+	case *types.Named, *types.Alias, *types.TypeParam:
+		return true
+	}
+	return false
 }
 
 func isContext(t types.Type) bool { return types.TypeString(t, nil) == "context.Context" }
