@@ -22,6 +22,69 @@ type detector struct {
 	valid       func(s string) bool
 	left, right func(b byte) bool
 	quick       func(s string) bool // cheap pre-filter on the whole text
+	// With window > 0 the pattern is tried, anchored, only at the offsets
+	// where start holds and over at most window bytes: Go's regexp has no
+	// literal prefix to skip ahead with for patterns that begin with a
+	// character class, and scanning every offset made them slow on long
+	// content.
+	window   int
+	start    func(s string, i int) bool
+	anchored *regexp.Regexp
+}
+
+func init() {
+	for t, d := range detectors {
+		if d.window > 0 {
+			d.anchored = regexp.MustCompile(`^(?:` + d.re.String() + `)`)
+			detectors[t] = d
+		}
+	}
+}
+
+// startOfDigits reports whether a run of digits begins at i.
+func startOfDigits(s string, i int) bool {
+	return isDigit(s[i]) && (i == 0 || !isDigit(s[i-1]))
+}
+
+// digitsWithin counts the digits in s[i:i+n].
+func digitsWithin(s string, i, n int) int {
+	return digitCount(s[i:min(len(s), i+n)])
+}
+
+func isHex(b byte) bool { return isDigit(b) || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F' }
+
+// soonHas reports whether one of chars occurs in s[i+1 : i+1+n].
+func soonHas(s string, i, n int, chars string) bool {
+	end := min(len(s), i+1+n)
+	return i+1 < end && strings.ContainsAny(s[i+1:end], chars)
+}
+
+func ipStart(s string, i int) bool {
+	c := s[i]
+	switch {
+	case i > 0 && (isHex(s[i-1]) || s[i-1] == ':' || s[i-1] == '.'):
+		return false
+	case isDigit(c):
+		return soonHas(s, i, 4, ".:")
+	case isHex(c):
+		return soonHas(s, i, 4, ":")
+	case c == ':':
+		return i+1 < len(s) && s[i+1] == ':'
+	}
+	return false
+}
+
+func phoneStart(s string, i int) bool {
+	c := s[i]
+	if c == '+' || c == '(' {
+		return true
+	}
+	return startOfDigits(s, i) && (i == 0 || (s[i-1] != '+' && s[i-1] != '('))
+}
+
+func ibanStart(s string, i int) bool {
+	return i+4 <= len(s) && s[i] >= 'A' && s[i] <= 'Z' && s[i+1] >= 'A' && s[i+1] <= 'Z' && isDigit(s[i+2]) && isDigit(s[i+3]) &&
+		(i == 0 || !isAlnum(s[i-1]))
 }
 
 func isAlnum(b byte) bool {
@@ -54,18 +117,21 @@ var detectors = map[Type]detector{
 		re:    regexp.MustCompile(`\d(?:[ -]?\d){12,18}`),
 		valid: validCard,
 		left:  isNumberish, right: isNumberish,
+		window: 40, start: func(s string, i int) bool { return startOfDigits(s, i) && digitsWithin(s, i, 40) >= 13 },
 		quick: func(s string) bool { return digitCount(s) >= 13 },
 	},
 	IBAN: {
 		re:    regexp.MustCompile(`[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?`),
 		valid: validIBAN,
 		left:  isAlnum, right: isAlnum,
+		window: 50, start: ibanStart,
 		quick: func(s string) bool { return digitCount(s) >= 6 },
 	},
 	IP: {
-		re:    regexp.MustCompile(`\d{1,3}(?:\.\d{1,3}){3}|(?i:[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%[0-9a-z]+)?)`),
-		valid: validIP,
-		left:  func(b byte) bool { return isAlnum(b) || b == '.' || b == ':' }, right: func(b byte) bool { return isAlnum(b) || b == '.' },
+		re:     regexp.MustCompile(`\d{1,3}(?:\.\d{1,3}){3}|(?i:[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%[0-9a-z]+)?)`),
+		valid:  validIP,
+		window: 64, start: ipStart,
+		left: func(b byte) bool { return isAlnum(b) || b == '.' || b == ':' }, right: func(b byte) bool { return isAlnum(b) || b == '.' },
 		quick: func(s string) bool { return strings.ContainsAny(s, ".:") && hasDigits(s) },
 	},
 	SSN: {
@@ -75,8 +141,9 @@ var detectors = map[Type]detector{
 		quick: func(s string) bool { return digitCount(s) >= 9 && strings.IndexByte(s, '-') >= 0 },
 	},
 	Phone: {
-		re:    regexp.MustCompile(`(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,5}\)?){1,6}`),
-		valid: validPhone,
+		re:     regexp.MustCompile(`(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,5}\)?){1,6}`),
+		valid:  validPhone,
+		window: 40, start: func(s string, i int) bool { return phoneStart(s, i) && digitsWithin(s, i, 40) >= 10 },
 		quick: func(s string) bool { return digitCount(s) >= 10 },
 		left:  func(b byte) bool { return isNumberish(b) || b == '+' || b == ':' || b == '$' }, right: func(b byte) bool { return isNumberish(b) || b == ':' || b == '%' },
 	},
@@ -316,7 +383,7 @@ func validKey(s string) bool {
 // overlaps.
 func Find(s string, types []Type) []Finding {
 	var all []Finding
-	for prio, t := range AllTypes {
+	for _, t := range AllTypes {
 		if !contains(types, t) {
 			continue
 		}
@@ -324,29 +391,53 @@ func Find(s string, types []Type) []Finding {
 		if d.quick != nil && !d.quick(s) {
 			continue
 		}
-		for _, loc := range d.re.FindAllStringIndex(s, -1) {
-			start, end := loc[0], loc[1]
+		try := func(start, end int) bool {
 			// Trim trailing separators the greedy patterns may take.
 			for end > start && strings.IndexByte(" .-", s[end-1]) >= 0 {
 				end--
+			}
+			if end <= start {
+				return false
 			}
 			if t == Phone && s[end-1] == ')' && strings.Count(s[start:end], "(") < strings.Count(s[start:end], ")") {
 				end--
 			}
 			if t == IP && !strings.Contains(s[start:end], ":") && precededByVersion(s[:start]) {
-				continue
+				return false
 			}
 			if start > 0 && d.left != nil && d.left(s[start-1]) && !(t == Phone && s[start-1] == '+') {
-				continue
+				return false
 			}
 			if end < len(s) && d.right != nil && d.right(s[end]) && !(s[end] == '.' && (end+1 == len(s) || !isAlnum(s[end+1]))) && !(s[end] == '-' && (end+1 == len(s) || !isAlnum(s[end+1]))) {
-				continue
+				return false
 			}
 			if d.valid != nil && !d.valid(s[start:end]) {
-				continue
+				return false
 			}
 			all = append(all, Finding{Type: t, Start: start, End: end})
-			_ = prio
+			return true
+		}
+		if d.window == 0 {
+			for _, loc := range d.re.FindAllStringIndex(s, -1) {
+				try(loc[0], loc[1])
+			}
+			continue
+		}
+		for i := 0; i < len(s); i++ {
+			if !d.start(s, i) {
+				continue
+			}
+			loc := d.anchored.FindStringIndex(s[i:min(len(s), i+d.window)])
+			if loc == nil {
+				continue
+			}
+			// Accepted or not, the text the pattern took is done with (a
+			// rejected 1234 5678 9012 34 is not retried from 5678).
+			if try(i, i+loc[1]) {
+				i = all[len(all)-1].End - 1
+			} else if loc[1] > 0 {
+				i += loc[1] - 1
+			}
 		}
 	}
 	if len(all) < 2 {
