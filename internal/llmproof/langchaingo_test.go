@@ -1,0 +1,24 @@
+package llmproof
+
+import "testing"
+
+func TestLangChainGo(t *testing.T) {
+	spans, out := instrumentAndRun(t, "langchaingo")
+	llm := llmSpans(t, spans, "main.run")
+	// One span per request: GenerateFromSinglePrompt calls GenerateContent
+	// inside langchaingo, which is not instrumented, so no second span.
+	if len(llm) != 2 {
+		t.Fatalf("got %d LLM spans, want 2 (GenerateContent, GenerateFromSinglePrompt)\n%s", len(llm), out)
+	}
+	// The provider comes from the backend package, the model from
+	// llms.WithModel, the tokens from GenerationInfo.
+	check(t, llm[0], expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
+		in: 9, out: 12, cacheRead: 4, finish: "stop", impact: true})
+	// Through the llms.Model interface: provider and model read from the
+	// backend value passed as the argument. The helper returns only a
+	// string, so it has no usage (the RoundTripper can add it).
+	check(t, llm[1], expect{name: "chat gpt-4o-mini", provider: "openai", in: -1, out: -1})
+	if llm[1].str("tracegen.rule") != "langchaingo.single-prompt" {
+		t.Errorf("second span made by rule %q", llm[1].str("tracegen.rule"))
+	}
+}
