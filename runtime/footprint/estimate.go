@@ -2,6 +2,7 @@ package footprint
 
 import (
 	"math"
+	"sync"
 	"time"
 )
 
@@ -53,38 +54,10 @@ type Estimate struct {
 // missing. Calls without output tokens (embeddings) estimate zero, as
 // EcoLogits models generation only.
 func EstimateCall(provider, model string, outputTokens int64, latency time.Duration) Estimate {
-	table, dcName, name := ecologitsProvider(provider, model)
 	e := Estimate{Method: Method, Version: EcologitsVersion, OutputTokens: outputTokens}
-
-	params, ok := Params{}, false
-	if c, err := loadCatalogue(); err == nil {
-		switch table {
-		case "":
-		case "*":
-			var prov string
-			if params, e.MatchedModel, e.Match, prov, ok = c.lookupAnyProvider(name); ok && dcName == "" {
-				dcName = prov
-			}
-		default:
-			params, e.MatchedModel, e.Match, ok = c.lookup(table, name)
-			if !ok || e.Match == MatchPrefix {
-				// A model served by another provider than its maker (Claude on
-				// Vertex, a Mistral model on Bedrock): any table's exact or
-				// alias entry beats a family guess.
-				if p, m, how, found := c.lookupAny(name); found {
-					params, e.MatchedModel, e.Match, ok = p, m, how, true
-				}
-			}
-		}
-	} else {
-		e.Note = "model table unreadable: " + err.Error()
-	}
-	if ok {
-		e.ModelKnown = e.Match == MatchExact || e.Match == MatchAlias
-	} else {
-		e.SizeClass, params = classify(name)
-		e.Match = MatchSizeClass
-	}
+	r := resolveCached(provider, model)
+	params, dcName := r.params, r.dcName
+	e.MatchedModel, e.Match, e.ModelKnown, e.SizeClass, e.Note = r.matched, r.match, r.known, r.sizeClass, r.note
 	e.MoE = params.MoE
 	e.ParamsActiveB, e.ParamsTotalB = params.ActiveMid(), params.TotalMid()
 
@@ -129,6 +102,79 @@ func EstimateCall(provider, model string, outputTokens int64, latency time.Durat
 	e.GPUs = mid.gpus
 	e.Latency = time.Duration(mid.latencyS * float64(time.Second))
 	return e
+}
+
+// resolved is what a (provider, model) pair resolves to; it depends on
+// nothing else, so it is cached.
+type resolved struct {
+	params                            Params
+	dcName, matched, match, sizeClass string
+	known                             bool
+	note                              string
+}
+
+// maxResolved bounds the cache; programs use a handful of models, and a
+// full cache is simply cleared.
+const maxResolved = 1024
+
+var (
+	resolvedMu    sync.Mutex
+	resolvedCache = map[[2]string]resolved{}
+)
+
+func resolveCached(provider, model string) resolved {
+	key := [2]string{provider, model}
+	resolvedMu.Lock()
+	r, ok := resolvedCache[key]
+	resolvedMu.Unlock()
+	if ok {
+		return r
+	}
+	r = resolve(provider, model)
+	resolvedMu.Lock()
+	if len(resolvedCache) >= maxResolved {
+		clear(resolvedCache)
+	}
+	resolvedCache[key] = r
+	resolvedMu.Unlock()
+	return r
+}
+
+// resolve finds the model's parameters and the datacenter to use.
+func resolve(provider, model string) resolved {
+	table, dcName, name := ecologitsProvider(provider, model)
+	var r resolved
+	params, ok := Params{}, false
+	if c, err := loadCatalogue(); err == nil {
+		switch table {
+		case "":
+		case "*":
+			var prov string
+			if params, r.matched, r.match, prov, ok = c.lookupAnyProvider(name); ok && dcName == "" {
+				dcName = prov
+			}
+		default:
+			params, r.matched, r.match, ok = c.lookup(table, name)
+			if !ok || r.match == MatchPrefix {
+				// A model served by another provider than its maker (Claude on
+				// Vertex, a Mistral model on Bedrock): any table's exact or
+				// alias entry beats a family guess.
+				if p, m, how, found := c.lookupAny(name); found {
+					params, r.matched, r.match, ok = p, m, how, true
+				}
+			}
+		}
+	} else {
+		r.note = "model table unreadable: " + err.Error()
+	}
+	if ok {
+		r.known = r.match == MatchExact || r.match == MatchAlias
+	} else {
+		r.sizeClass, params = classify(name)
+		r.match = MatchSizeClass
+	}
+	r.params, r.dcName = params, dcName
+	return r
 }
 
 func appendNote(a, b string) string {

@@ -410,3 +410,15 @@ func TestEcologitsComputedRows(t *testing.T) {
 	}
 	t.Logf("%d EcoLogits figures reproduced within 10%%", n)
 }
+
+// BenchmarkEstimateCall is the cost added to each LLM span's end.
+func BenchmarkEstimateCall(b *testing.B) {
+	for _, m := range []struct{ provider, model string }{{"openai", "gpt-4o-mini"}, {"anthropic", "claude-sonnet-4-5"}, {"openai", "my-fine-tune"}} {
+		b.Run(m.model, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = EstimateCall(m.provider, m.model, 400, 5*time.Second)
+			}
+		})
+	}
+}
