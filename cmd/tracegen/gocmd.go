@@ -138,6 +138,7 @@ func (a *app) goCommand(args []string) error {
 
 		flushTests: inv.sub == "test",
 	}
+	a.setOverlayRules(ov)
 	dirs, err := ov.scan()
 	if err != nil {
 		return err
@@ -274,6 +275,7 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (replace map[string]string, fres
 		Tests:      ov.tests,
 		All:        ov.all,
 		Mode:       instrument.Overlay,
+		Calls:      ov.calls,
 	}, patterns...)
 	if err != nil {
 		return nil, nil, nil, &loadError{err}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tracegen-dev/tracegen/instrument"
 )
 
 // overlayBuild computes the -overlay of one `tracegen go ...` run.
@@ -28,6 +30,13 @@ type overlayBuild struct {
 	all   bool
 	tests bool     // include _test.go files (go test, go vet)
 	flags []string // build flags for loading (-tags)
+
+	// calls routes LLM SDK calls through runtime/genai; callImports are the
+	// quoted SDK import paths that make a file a candidate; rulesKey hashes
+	// the -rules file (see setOverlayRules in rules.go).
+	calls       instrument.CallRewriter
+	callImports [][]byte
+	rulesKey    string
 
 	// flushTests asks scan to collect testMains (go test only).
 	flushTests bool
@@ -107,7 +116,7 @@ func (ov *overlayBuild) examine(abs, rel string) (*srcDir, *testMainDir, error) 
 	var hasTests, hasTestMain bool
 	pkgName := ""
 	h := sha256.New()
-	fmt.Fprintf(h, "tracegen overlay v1\x00%s\x00%s\x00all=%v tests=%v flags=%q\x00", toolKey(), abs, ov.all, ov.tests, ov.flags)
+	fmt.Fprintf(h, "tracegen overlay v1\x00%s\x00%s\x00all=%v tests=%v flags=%q rules=%s\x00", toolKey(), abs, ov.all, ov.tests, ov.flags, ov.rulesKey)
 	h.Write(ov.mod.gomod)
 	candidate := false
 	nfiles := 0
@@ -132,7 +141,7 @@ func (ov *overlayBuild) examine(abs, rel string) (*srcDir, *testMainDir, error) 
 		nfiles++
 		fmt.Fprintf(h, "\x00%s\x00%d\x00", name, len(data))
 		h.Write(data)
-		if ov.all || bytes.Contains(data, directiveMarker) {
+		if ov.all || bytes.Contains(data, directiveMarker) || ov.importsSDK(data) {
 			candidate = true
 		}
 	}

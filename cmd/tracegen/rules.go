@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 
 	"github.com/tracegen-dev/tracegen/instrument"
 	"github.com/tracegen-dev/tracegen/rules"
@@ -60,4 +65,31 @@ func (a *app) callRewriter() instrument.CallRewriter {
 		}
 	}
 	return rules.NewMatcher(rs)
+}
+
+// setOverlayRules gives an overlay build the LLM call matcher, the import
+// paths that make a file a candidate without any directive, and a key that
+// changes when the -rules file does (built-in rules change with the tool).
+func (a *app) setOverlayRules(ov *overlayBuild) {
+	m := a.callRewriter()
+	ov.calls = m
+	for _, p := range m.Imports() {
+		ov.callImports = append(ov.callImports, []byte(strconv.Quote(p)))
+	}
+	if a.opts.rules != "" {
+		data, _ := os.ReadFile(a.opts.rules)
+		sum := sha256.Sum256(data)
+		ov.rulesKey = hex.EncodeToString(sum[:])
+	}
+}
+
+// importsSDK reports whether a Go file imports a package a rule names (a
+// cheap byte search; the rewriter checks the real imports).
+func (ov *overlayBuild) importsSDK(data []byte) bool {
+	for _, q := range ov.callImports {
+		if bytes.Contains(data, q) {
+			return true
+		}
+	}
+	return false
 }
