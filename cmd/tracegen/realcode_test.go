@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// realModules are third-party modules nobody here wrote, pinned. Their own
+// test suites must pass with every function traced, in place and in an
+// overlay build, and -strip must give back every byte.
+var realModules = []struct {
+	path, version string
+	// skipAsRoot names tests that fail on the pristine module when run as
+	// root, instrumented or not (they expect writing a read-only file to fail).
+	skipAsRoot string
+}{
+	{"github.com/spf13/cobra", "v1.10.2", "^TestFailGenFishCompletionFile$"},
+	{"github.com/go-chi/chi/v5", "v5.5.0", ""},
+}
+
+// TestRealCode fetches the modules through the module proxy (GOPROXY), so it
+// needs network access to it; -short skips it.
+func TestRealCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the third-party module test (it downloads modules and runs their test suites)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "tracegen")
+	goRun(t, ".", nil, "go", "build", "-o", bin, ".")
+	rootSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range realModules {
+		t.Run(strings.ReplaceAll(m.path, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			dir := fetchModule(t, m.path, m.version)
+			env := []string{
+				"GOFLAGS=-mod=readonly",    // only the setup below may change go.mod
+				"TRACEGEN_EXPORTER=memory", // record spans, print nothing
+				"TRACEGEN_CACHE=" + filepath.Join(t.TempDir(), "cache"),
+			}
+			// What a user does once: require tracegen (here, this checkout).
+			setup := []string{"GOFLAGS=-mod=mod"}
+			// tracegen needs go 1.26; raising the go line first and tidying
+			// gives the module graph that go get would otherwise leave half done.
+			goRun(t, dir, setup, "go", "mod", "edit", "-go=1.26.0")
+			goRun(t, dir, setup, "go", "mod", "tidy")
+			goRun(t, dir, setup, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen@v0.0.0",
+				"-replace=github.com/tracegen-dev/tracegen="+root)
+			appendFile(t, filepath.Join(dir, "go.sum"), rootSum)
+			goRun(t, dir, setup, "go", "mod", "download")
+			// GOPROXY=off: the proxy answers 403, not 404, for the package
+			// path of a replaced module, and go get would stop there.
+			goRun(t, dir, append(setup, "GOPROXY=off"), "go", "get", "github.com/tracegen-dev/tracegen/runtime/trace@v0.0.0")
+			// go get may raise a shared dependency; record the sums every
+			// package of the module now needs (go.mod stays as it is).
+			goRun(t, dir, setup, "go", "get", "./...")
+			// The test suites run without vet: raising the go line to
+			// tracegen's (go get does) turns on vet checks that the pinned
+			// versions predate (cobra's completions_test.go fails printf).
+			goTest := []string{"test", "-count=1", "-vet=off"}
+			if m.skipAsRoot != "" && os.Geteuid() == 0 {
+				goTest = append(goTest, "-skip", m.skipAsRoot)
+			}
+			goTest = append(goTest, "./...")
+			pristine := snapshot(t, dir)
+			// The two checks run side by side on two copies: the test
+			// suites mostly sleep.
+			inPlaceDir := filepath.Join(t.TempDir(), filepath.Base(dir))
+			copyTree(t, dir, inPlaceDir)
+
+			t.Run("overlay", func(t *testing.T) {
+				t.Parallel()
+				// The module's tests pass and the tree is untouched.
+				goRun(t, dir, env, bin, append([]string{"-all", "go"}, goTest...)...)
+				if diff := compareTrees(pristine, snapshot(t, dir)); diff != "" {
+					t.Fatalf("tracegen -all go test changed the source tree:\n%s", diff)
+				}
+			})
+			t.Run("inplace", func(t *testing.T) {
+				t.Parallel()
+				dir := inPlaceDir
+				// Every function traced, tests still pass.
+				goRun(t, dir, env, bin, "-all", "./...")
+				changed := 0
+				for name, data := range snapshot(t, dir) {
+					if !bytes.Equal(data, pristine[name]) {
+						changed++
+						if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+							t.Errorf("tracegen -all rewrote %s", name)
+						}
+					}
+				}
+				if changed < 5 {
+					t.Fatalf("tracegen -all rewrote only %d files", changed)
+				}
+				goRun(t, dir, env, bin, "-check", "-all", "./...")
+				goRun(t, dir, env, "go", goTest...)
+
+				// -strip gives back every byte.
+				goRun(t, dir, env, bin, "-strip", "./...")
+				if diff := compareTrees(pristine, snapshot(t, dir)); diff != "" {
+					t.Fatalf("tracegen -strip did not restore the tree:\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// goRun runs a command in dir with extra environment, failing the test with
+// its output if it fails.
+func goRun(t *testing.T, dir string, env []string, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if len(out) > 8000 {
+			out = append(out[:4000], append([]byte("\n...\n"), out[len(out)-4000:]...)...)
+		}
+		t.Fatalf("%s %s (in %s): %v\n%s", name, strings.Join(args, " "), dir, err, out)
+	}
+	return out
+}
+
+// fetchModule downloads path@version and returns a writable copy of it.
+func fetchModule(t *testing.T, path, version string) string {
+	t.Helper()
+	out := goRun(t, ".", nil, "go", "mod", "download", "-json", path+"@"+version)
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		t.Fatalf("go mod download %s@%s: %v %s", path, version, err, info.Error)
+	}
+	dst := filepath.Join(t.TempDir(), filepath.Base(path))
+	copyTree(t, info.Dir, dst)
+	// Fetch the module's own dependencies while the proxy is allowed.
+	goRun(t, dst, []string{"GOFLAGS=-mod=mod"}, "go", "mod", "download")
+	return dst
+}
+
+// copyTree copies the regular files under src to dst, writable.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot reads every regular file under dir (mode bits included).
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := make(map[string][]byte)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[rel] = append([]byte(info.Mode().String()+"\n"), data...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// compareTrees describes how two snapshots differ ("" when identical).
+func compareTrees(want, got map[string][]byte) string {
+	var diffs []string
+	for name, w := range want {
+		g, ok := got[name]
+		switch {
+		case !ok:
+			diffs = append(diffs, "missing: "+name)
+		case !bytes.Equal(w, g):
+			diffs = append(diffs, fmt.Sprintf("changed: %s\n%s", name, unifiedDiff("a/"+name, "b/"+name, w, g)))
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			diffs = append(diffs, "added: "+name)
+		}
+	}
+	sort.Strings(diffs)
+	return strings.Join(diffs, "\n")
+}
