@@ -2,6 +2,10 @@ package instrument
 
 import (
 	"encoding/json"
+	"fmt"
+	"go/parser"
+	"go/scanner"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,6 +111,9 @@ func F(_ context.Context) error { return nil }
 func G() int {
 	return "not an int"
 }
+
+//trace:span
+func H() (int, error) { go G(); return "same line", nil }
 `
 	dir := tempModule(t, map[string]string{"p/p.go": src})
 	overlay := writeOverlay(t, dir)
@@ -114,7 +121,67 @@ func G() int {
 	if err == nil {
 		t.Fatal("build succeeded, want a type error")
 	}
-	if !regexp.MustCompile(`p/p\.go:9:9: cannot use "not an int"`).Match(out) {
-		t.Errorf("compiler error does not point at p.go:9:9:\n%s", out)
+	for _, re := range []string{`p/p\.go:9:9: cannot use "not an int"`, `p/p\.go:13:40: cannot use "same line"`} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("compiler error does not match %s:\n%s", re, out)
+		}
 	}
+}
+
+// overlayTok is a token with the position the compiler will report for it.
+type overlayTok struct {
+	tok       token.Token
+	lit       string
+	file      string
+	line, col int
+}
+
+// scanTokens returns the tokens of src with //line-adjusted positions,
+// leaving out the semicolons the scanner inserts at line ends.
+func scanTokens(name string, src []byte) []overlayTok {
+	fset := token.NewFileSet()
+	f := fset.AddFile(name, -1, len(src))
+	var s scanner.Scanner
+	s.Init(f, src, nil, 0)
+	var out []overlayTok
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			return out
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			continue
+		}
+		p := fset.Position(pos)
+		out = append(out, overlayTok{tok, lit, p.Filename, p.Line, p.Column})
+	}
+}
+
+// overlayPositionsOK checks that every token of src appears in out at the
+// same file, line and column once //line directives are applied. Only the
+// tokens of os.Exit selectors, a renamed os import and renamed blank
+// parameters or results may be replaced.
+func overlayPositionsOK(name string, src, out []byte) error {
+	have := map[overlayTok]bool{}
+	for _, g := range scanTokens(name, out) {
+		have[g] = true
+	}
+	osNames := map[string]bool{"os": true}
+	if f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly); err == nil {
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"os"` && imp.Name != nil {
+				osNames[imp.Name.Name] = true
+			}
+		}
+	}
+	for _, w := range scanTokens(name, src) {
+		if have[w] {
+			continue
+		}
+		if w.tok == token.PERIOD || w.tok == token.IDENT && (w.lit == "Exit" || w.lit == "_" || osNames[w.lit]) {
+			continue
+		}
+		return fmt.Errorf("original token %s %q at %s:%d:%d has no counterpart at the same position in the overlay", w.tok, w.lit, w.file, w.line, w.col)
+	}
+	return nil
 }

@@ -263,8 +263,23 @@ func render(mode Mode, fset *token.FileSet, af *ast.File, src []byte, res *fileR
 		p := off(af.Name.End())
 		edits = append(edits, edit{p, p, b.String()})
 		// The go command hands the compiler the overlay copy: name the
-		// original file so compiler errors and stack traces point at it.
-		if name := fset.PositionFor(af.Package, false).Filename; filepath.IsAbs(name) {
+		// original file so compiler errors and stack traces point at it, and
+		// after code added in the middle of a line restore the column too.
+		if name := fset.PositionFor(af.Package, false).Filename; filepath.IsAbs(name) && !strings.Contains(name, "*/") {
+			tf := fset.File(af.Package)
+			for i, e := range edits {
+				if len(e.text) == e.end-e.pos || e.pos == 0 || strings.HasSuffix(e.text, "\n") {
+					continue
+				}
+				rest := strings.TrimLeft(string(src[e.end:lineEnd(src, e.end)]), " \t")
+				if rest == "" {
+					continue
+				}
+				p := tf.PositionFor(tf.Pos(e.end), true)
+				if p.Column > 0 {
+					edits[i].text += fmt.Sprintf("/*line :%d:%d*/", p.Line, p.Column)
+				}
+			}
 			edits = append(edits, edit{0, 0, "//line " + name + ":1:1\n"})
 		}
 	} else {

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -496,8 +497,21 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 	lb := r.off(body.Lbrace)
 	rb := r.off(body.Rbrace)
 	if r.mode == Overlay {
-		// Same line as the brace: no original line moves.
-		r.add(lb+1, lb+1, " "+strings.Join(lines, "; ")+";")
+		// Positions as the compiler would have reported them, so that the
+		// user's own //line directives keep working.
+		pos := r.fset.Position(body.Lbrace)
+		if !filepath.IsAbs(pos.Filename) || strings.ContainsAny(pos.Filename, "\n\r") || pos.Column == 0 {
+			// No usable file name for //line: same line as the brace.
+			r.add(lb+1, lb+1, " "+strings.Join(lines, "; ")+";")
+			return
+		}
+		// Generated statements on a line of their own that claims to be the
+		// brace's line, then a //line directive that puts the rest of the
+		// brace's line back at its original line and column. Original lines
+		// keep their numbers and lines stay short (the compiler stops
+		// counting columns at 255).
+		r.add(lb+1, lb+1, fmt.Sprintf("\n//line %s:%d\n\t%s\n//line %s:%d:%d\n",
+			pos.Filename, pos.Line, strings.Join(lines, "; "), pos.Filename, pos.Line, pos.Column+1))
 		return
 	}
 	ind := lineIndent(src, rb)
