@@ -245,6 +245,19 @@ func (m *Meter) Close() {
 	}
 }
 
+// ProcessCPU returns the CPU time this process has used so far (user +
+// system, all threads). It is cheap (getrusage on Unix).
+func ProcessCPU() (time.Duration, error) { return processCPU() }
+
+// PrimeAt makes the next Read cover the interval since at, when this
+// process had used proc of CPU time (from ProcessCPU, taken at that moment):
+// a meter built on another goroutine then loses none of the energy used
+// while it was being built. Counters of the machine (RAPL, GPU) start now.
+func (m *Meter) PrimeAt(at time.Time, proc time.Duration) {
+	m.Read(time.Now()) // primes (or advances) every counter; the reading is dropped
+	m.last, m.lastProc = at, proc
+}
+
 // rssEvery is how often (in reads) RSS is refreshed: it moves slowly and
 // costs a file read.
 const rssEvery = 10

@@ -193,3 +193,19 @@ func BenchmarkMeterRead(b *testing.B) {
 		m.Read(t)
 	}
 }
+
+func TestMeterPrimeAt(t *testing.T) {
+	f := &fakeClock{proc: 10 * time.Second}
+	m := NewMeter(f.options("/nonexistent"))
+	t0 := time.Unix(1000, 0)
+	// Baseline taken before the meter existed: 10 s of CPU at t0.
+	f.proc = 12 * time.Second // 2 s of CPU while the meter was built
+	m.PrimeAt(t0, 10*time.Second)
+	r := m.Read(t0.Add(4 * time.Second))
+	if r.Elapsed != 4*time.Second || r.ProcessCPU != 2*time.Second {
+		t.Errorf("after PrimeAt: elapsed %v cpu %v, want 4s and 2s", r.Elapsed, r.ProcessCPU)
+	}
+	if p, err := ProcessCPU(); err != nil || p <= 0 {
+		t.Errorf("ProcessCPU = %v, %v", p, err)
+	}
+}

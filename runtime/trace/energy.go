@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"runtime"
@@ -99,7 +100,10 @@ type sampler struct {
 
 	mu          sync.Mutex
 	buf         []byte
-	counts      dumpCounts     // reused between dumps
+	counts      dumpCounts    // reused between dumps
+	startAt     time.Time     // when the start hook ran
+	startCPU    time.Duration // process CPU time then
+	startErr    error
 	carry       sensor.Reading // energy of intervals whose dump was skipped
 	budget      float64        // share of one core for dumps
 	tokens      time.Duration  // dump time earned and not spent
@@ -145,7 +149,11 @@ func startEnergy() {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		budget:   budgetFromEnv(),
+		startAt:  time.Now(),
 	}
+	// The CPU used from here on counts, even while the meter is being built
+	// on the sampler goroutine (tens of milliseconds on a loaded machine).
+	s.startCPU, s.startErr = sensor.ProcessCPU()
 	s.stats.Interval = s.interval
 	samplerCur = s
 	go s.run()
@@ -155,25 +163,28 @@ func startEnergy() {
 // still to be exported) and stops the sampler, unless a newer pipeline that
 // has already started took over (Configure).
 func stopEnergy(ctx context.Context) {
+	p := active.Load()
+	takenOver := p != nil && p != disabledP && p.started.Load()
 	samplerMu.Lock()
 	s := samplerCur
-	if s == nil {
+	switch {
+	case s == nil:
 		samplerMu.Unlock()
-		return
-	}
-	if p := active.Load(); p != nil && p != disabledP && p.started.Load() {
+	case takenOver:
 		samplerMu.Unlock()
 		s.sampleNow()
-		return
+	default:
+		samplerCur = nil
+		samplerMu.Unlock()
+		close(s.stop)
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
 	}
-	samplerCur = nil
-	samplerMu.Unlock()
-	close(s.stop)
-	select {
-	case <-s.done:
-	case <-ctx.Done():
+	if p == nil || p == disabledP {
+		writeReportAtStop() // tracing is over (Stop/Shutdown), not replaced
 	}
-	writeReportAtStop()
 }
 
 // EnvImpactReport asks for the per-name impact report at Stop: "stderr", or
@@ -291,7 +302,11 @@ func (s *sampler) init() {
 	}
 	s.meter = m
 	s.stats.Source = m.Source()
-	m.Read(time.Now()) // re-prime: energy before this sampler is nobody's
+	if s.startErr == nil {
+		m.PrimeAt(s.startAt, s.startCPU) // the first interval starts at the start hook
+	} else {
+		m.Read(time.Now()) // re-prime: energy before this sampler is nobody's
+	}
 }
 
 // sampleNow reads the meter and attributes the interval.
@@ -459,6 +474,8 @@ func energyLogOnce(key, format string, args ...any) {
 	}
 	p := active.Load()
 	if p == nil || p == disabledP {
+		// After Stop: the pipeline's log is gone; its default is stderr.
+		fmt.Fprintf(os.Stderr, "tracegen: "+format+"\n", args...)
 		return
 	}
 	p.logf(format, args...)

@@ -123,6 +123,10 @@ func TestEnergyEndToEnd(t *testing.T) {
 	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "100", "TRACEGEN_PUE", "1.5", EnvSampleInterval, "20ms", EnvEnergyBudget, "0.1",
 		EnvProjectID, "proj-1", "TRACEGEN_GPU", "off")
 	mem := setup(t, Config{})
+	// One P: the Go scheduler shares it fairly between the working
+	// goroutines (the OS of a loaded machine may not share two threads
+	// fairly, and a runnable goroutine counts like a running one).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	unit := calibrate(750 * time.Millisecond)
 
 	// The three spans run side by side, so that they see the same machine
