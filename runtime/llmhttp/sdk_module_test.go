@@ -9,7 +9,7 @@ import (
 
 // TestSDKModule runs the tests of testdata/llmhttp, a separate module that
 // drives the real SDKs (go-openai, openai-go, anthropic-sdk-go, genai,
-// bedrockruntime, ollama/api) through this transport against fake servers
+// bedrockruntime, ollama/api, langchaingo) through this transport against fake servers
 // speaking each provider's wire format. It needs the go command and the
 // SDK modules (from the module cache or the module proxy); -short skips it.
 func TestSDKModule(t *testing.T) {

@@ -21,6 +21,9 @@ import (
 	openaigo "github.com/openai/openai-go/v3"
 	openaiopt "github.com/openai/openai-go/v3/option"
 	goopenai "github.com/sashabaranov/go-openai"
+	"github.com/tmc/langchaingo/llms"
+	lcanthropic "github.com/tmc/langchaingo/llms/anthropic"
+	lcopenai "github.com/tmc/langchaingo/llms/openai"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -503,4 +506,44 @@ func TestAnthropicOwnSpanOff(t *testing.T) {
 				respModel: "claude-sonnet-4-5-20250929", respID: "msg_01", reasons: "end_turn"})
 		})
 	}
+}
+
+// TestLangChainGo: LangChainGo's backends use their own HTTP clients, not
+// the vendor SDKs; through the transport they are traced the same way.
+func TestLangChainGo(t *testing.T) {
+	t.Run("openai stream", func(t *testing.T) {
+		mem := pipeline(t)
+		srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
+		llm, err := lcopenai.New(lcopenai.WithToken("key"), lcopenai.WithBaseURL(srv.URL+"/v1"),
+			lcopenai.WithHTTPClient(llmhttp.Wrap(nil)), lcopenai.WithModel("gpt-4o-mini"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent := parentSpan(t, mem, func(ctx context.Context) {
+			_, err := llm.GenerateContent(ctx, []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")},
+				llms.WithStreamingFunc(func(context.Context, []byte) error { return nil }))
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+			respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop", stream: true})
+	})
+	t.Run("anthropic", func(t *testing.T) {
+		mem := pipeline(t)
+		srv := serve(t, "/v1/messages", "application/json", []byte(`{"id":"msg_lc","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5}}`))
+		llm, err := lcanthropic.New(lcanthropic.WithToken("key"), lcanthropic.WithBaseURL(srv.URL+"/v1"),
+			lcanthropic.WithHTTPClient(llmhttp.Wrap(nil)), lcanthropic.WithModel("claude-sonnet-4-5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent := parentSpan(t, mem, func(ctx context.Context) {
+			resp, err := llm.GenerateContent(ctx, []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")})
+			if err != nil || resp.Choices[0].Content != "Hello!" {
+				t.Fatalf("LangChainGo result %+v, %v", resp, err)
+			}
+		})
+		check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
+			respModel: "claude-sonnet-4-5-20250929", respID: "msg_lc", reasons: "end_turn"})
+	})
 }
