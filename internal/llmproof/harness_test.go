@@ -93,6 +93,14 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 // It returns the spans the program exported and its output.
 func instrumentAndRun(t *testing.T, name string, env ...string) ([]*span, string) {
 	t.Helper()
+	return instrumentAndRunMode(t, name, false)
+}
+
+// instrumentAndRunMode is instrumentAndRun; with overlay set it runs
+// `tracegen go run .` (the source stays untouched) instead of rewriting the
+// copy in place and running `go run .`.
+func instrumentAndRunMode(t *testing.T, name string, overlay bool) ([]*span, string) {
+	t.Helper()
 	tool := tracegenTool(t)
 	src := filepath.Join(repoRoot(t), "testdata", "llm", name)
 	dir := t.TempDir()
@@ -108,20 +116,27 @@ func instrumentAndRun(t *testing.T, name string, env ...string) ([]*span, string
 	fmt.Fprintf(f, "\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\nreplace github.com/tracegen-dev/tracegen => %s\n", repoRoot(t))
 	f.Close()
 
-	before, _ := os.ReadFile(filepath.Join(dir, "main.go"))
-	run(t, dir, goenv, tool, "./...")
-	run(t, dir, goenv, "go", "mod", "tidy")
-	after, _ := os.ReadFile(filepath.Join(dir, "main.go"))
-	if bytes.Equal(before, after) {
-		t.Fatalf("tracegen left %s/main.go unchanged", name)
-	}
-	if !bytes.Contains(after, []byte("tracegenGenai.")) {
-		t.Fatalf("no SDK call was routed through runtime/genai:\n%s", after)
-	}
 	jsonl := filepath.Join(dir, "spans.jsonl")
-	out := run(t, dir, append(goenv,
-		"TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
-		"TRACEGEN_CAPTURE_CONTENT=", "TRACEGEN_SAMPLE=1"), "go", "run", ".")
+	runEnv := append(goenv, "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
+		"TRACEGEN_CAPTURE_CONTENT=", "TRACEGEN_SAMPLE=1")
+	var out string
+	if overlay {
+		// No tidy: nothing imports tracegen before the overlay does, and
+		// -mod=mod records the sums the build needs.
+		out = run(t, dir, runEnv, tool, "go", "run", ".")
+	} else {
+		before, _ := os.ReadFile(filepath.Join(dir, "main.go"))
+		run(t, dir, goenv, tool, "./...")
+		run(t, dir, goenv, "go", "mod", "tidy")
+		after, _ := os.ReadFile(filepath.Join(dir, "main.go"))
+		if bytes.Equal(before, after) {
+			t.Fatalf("tracegen left %s/main.go unchanged", name)
+		}
+		if !bytes.Contains(after, []byte("tracegenGenai.")) {
+			t.Fatalf("no SDK call was routed through runtime/genai:\n%s", after)
+		}
+		out = run(t, dir, runEnv, "go", "run", ".")
+	}
 	spans := readSpans(t, jsonl)
 	for _, s := range spans {
 		t.Logf("span %q type=%s dur=%.1fms attrs=%v impact=%v", s.Name, s.Type, s.Duration, s.Attrs, s.Impact)

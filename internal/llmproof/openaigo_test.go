@@ -6,7 +6,14 @@ import (
 )
 
 func TestOpenAIGo(t *testing.T) {
-	spans, out := instrumentAndRun(t, "openaigo")
+	for _, overlay := range []bool{false, true} {
+		mode := map[bool]string{false: "inplace", true: "overlay"}[overlay]
+		t.Run(mode, func(t *testing.T) { testOpenAIGo(t, overlay) })
+	}
+}
+
+func testOpenAIGo(t *testing.T, overlay bool) {
+	spans, out := instrumentAndRunMode(t, "openaigo", overlay)
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 5 {
 		names := []string{}
