@@ -20,6 +20,7 @@ import (
 	ollama "github.com/ollama/ollama/api"
 	openaigo "github.com/openai/openai-go/v3"
 	openaiopt "github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	goopenai "github.com/sashabaranov/go-openai"
 	"github.com/tmc/langchaingo/llms"
 	lcanthropic "github.com/tmc/langchaingo/llms/anthropic"
@@ -545,5 +546,56 @@ func TestLangChainGo(t *testing.T) {
 		})
 		check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
 			respModel: "claude-sonnet-4-5-20250929", respID: "msg_lc", reasons: "end_turn"})
+	})
+}
+
+func TestOpenAIGoResponsesAndEmbeddings(t *testing.T) {
+	t.Run("responses stream", func(t *testing.T) {
+		mem := pipeline(t)
+		body := "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_9\",\"object\":\"response\",\"status\":\"in_progress\",\"model\":\"gpt-4o-2024-08-06\",\"output\":[]}}\n\n" +
+			"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hi\"}\n\n" +
+			"event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_9\",\"object\":\"response\",\"status\":\"completed\",\"model\":\"gpt-4o-2024-08-06\",\"output\":[],\"usage\":{\"input_tokens\":7,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":3,\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":10}}}\n\n"
+		srv := serve(t, "/v1/responses", "text/event-stream", []byte(body))
+		client := openaigo.NewClient(openaiopt.WithBaseURL(srv.URL+"/v1/"), openaiopt.WithAPIKey("key"),
+			openaiopt.WithHTTPClient(llmhttp.Wrap(nil)), openaiopt.WithMaxRetries(0))
+		parent := parentSpan(t, mem, func(ctx context.Context) {
+			st := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{Model: "gpt-4o",
+				Input: responses.ResponseNewParamsInputUnion{OfString: openaigo.String("hi")}})
+			n := 0
+			for st.Next() {
+				n++
+			}
+			if err := st.Err(); err != nil || n != 3 {
+				t.Fatalf("SDK saw %d events, %v", n, err)
+			}
+		})
+		check(t, mem, parent, want{name: "chat gpt-4o", provider: "openai", in: 7, out: 3,
+			respModel: "gpt-4o-2024-08-06", respID: "resp_9", reasons: "completed", stream: true})
+	})
+	t.Run("embeddings", func(t *testing.T) {
+		mem := pipeline(t)
+		srv := serve(t, "/v1/embeddings", "application/json",
+			[]byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2,0.3]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}`))
+		client := openaigo.NewClient(openaiopt.WithBaseURL(srv.URL+"/v1/"), openaiopt.WithAPIKey("key"),
+			openaiopt.WithHTTPClient(llmhttp.Wrap(nil)), openaiopt.WithMaxRetries(0))
+		parentSpan(t, mem, func(ctx context.Context) {
+			res, err := client.Embeddings.New(ctx, openaigo.EmbeddingNewParams{Model: openaigo.EmbeddingModelTextEmbedding3Small,
+				Input: openaigo.EmbeddingNewParamsInputUnion{OfString: openaigo.String("hello")}})
+			if err != nil || len(res.Data) != 1 {
+				t.Fatalf("SDK result %+v, %v", res, err)
+			}
+		})
+		var r *record.Record
+		for _, x := range mem.Spans() {
+			if x.Type == record.TypeLLM {
+				r = x
+			}
+		}
+		if r == nil || r.Name != "embeddings text-embedding-3-small" {
+			t.Fatalf("embeddings span: %v", names(mem.Spans()))
+		}
+		if v, _ := r.Lookup("gen_ai.usage.input_tokens"); v.Int64() != 5 {
+			t.Errorf("input tokens %v", v)
+		}
 	})
 }
