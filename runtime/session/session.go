@@ -88,9 +88,11 @@ func (t *tracker) latest(id string) (SpanRef, bool) {
 type stateKey struct{}
 
 // WithSession returns a copy of ctx under which every span carries
-// session.id=id, user.id=userID (when not empty) and
-// session.metadata.<key>=value for each metadata entry, and under which the
-// session's latest LLM span is tracked for Feedback.
+// session.id=id, user.id=userID and session.metadata.<key>=value for each
+// metadata entry (empty ids are left out: WithSession(ctx, "", user, nil)
+// only names the user), and under which the session's latest LLM span is
+// tracked for Feedback. Values pass through TRACEGEN_PII redaction like any
+// attribute, so a user id that is an email is masked or hashed too.
 func WithSession(ctx context.Context, id, userID string, metadata map[string]any) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
