@@ -79,3 +79,13 @@ func TestContextWithEndObserver(t *testing.T) {
 		t.Errorf("observed %v, want [b a]", names)
 	}
 }
+
+func TestContextScopeRedacted(t *testing.T) {
+	mem, _ := withPII(t, map[string]string{"TRACEGEN_PII": "redact"})
+	ctx := ContextWithInherited(context.Background(), record.String("user.id", "jane@example.com"))
+	_, s := Start(ctx, "a")
+	s.End()
+	if got := attrOf(t, mem, "a", "user.id"); got != "[REDACTED:email]" {
+		t.Errorf("scope attribute exported as %q", got)
+	}
+}
