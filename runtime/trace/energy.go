@@ -63,6 +63,10 @@ const EnvEnergyBudget = "TRACEGEN_ENERGY_BUDGET"
 // DefaultEnergyBudget is 0.5 % of one core.
 const DefaultEnergyBudget = 0.005
 
+// maxDumpGoroutines is the most goroutines a dump is taken with (a dump of
+// 10,000 goroutines pauses the program for about 0.1 s).
+const maxDumpGoroutines = 10000
+
 // maxDumpBytes caps the goroutine dump buffer.
 const maxDumpBytes = 16 << 20
 
@@ -352,6 +356,14 @@ func (s *sampler) sampleNow() {
 	s.tokens += time.Duration(float64(rd.Elapsed) * s.budget)
 	s.tokens = min(s.tokens, max(4*s.lastCost, 4*time.Duration(float64(s.interval)*s.budget)))
 	if s.tokens < s.lastCost {
+		s.publish()
+		return
+	}
+	if n := runtime.NumGoroutine(); n > maxDumpGoroutines {
+		// A dump stops the world for about 10 µs per goroutine: too long here.
+		energyLogOnce("too-many-goroutines", "%d goroutines: energy is measured but not split among spans (goroutine dumps would pause the program too long)", n)
+		s.stats.UnattributedJ += s.carry.ActiveJ()
+		s.carry = sensor.Reading{}
 		s.publish()
 		return
 	}
