@@ -65,7 +65,7 @@ const DefaultEnergyBudget = 0.005
 
 // maxDumpGoroutines is the most goroutines a dump is taken with (a dump of
 // 10,000 goroutines pauses the program for about 0.1 s).
-const maxDumpGoroutines = 10000
+var maxDumpGoroutines = 10000 // a variable for tests
 
 // maxDumpBytes caps the goroutine dump buffer.
 const maxDumpBytes = 16 << 20

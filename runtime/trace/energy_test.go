@@ -491,3 +491,28 @@ func BenchmarkEnergyEndHook(b *testing.B) {
 		energyEndHook(root, rr)
 	}
 }
+
+func TestNoDumpWithTooManyGoroutines(t *testing.T) {
+	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off")
+	old := maxDumpGoroutines
+	maxDumpGoroutines = 1
+	defer func() { maxDumpGoroutines = old }()
+	log := &syncBuffer{}
+	mem := setup(t, Config{ErrorLog: log})
+	_, s := Start(context.Background(), "busy")
+	waitSampler(t)
+	for ReadEnergyStats().UnattributedJ == 0 {
+		sink2.Add(spin(1 << 20))
+	}
+	st := ReadEnergyStats()
+	s.End()
+	recs := finish(t, mem)
+	if st.Dumps != 0 || recs["busy"].Impact.EnergyKWh != 0 {
+		t.Errorf("dumps %d, span energy %v: want no dump and no attribution", st.Dumps, recs["busy"].Impact.EnergyKWh)
+	}
+	if !strings.Contains(log.String(), "not split among spans") {
+		// energyLogOnce logs once per process; an earlier test may have
+		// logged it already only if it set the same threshold, which none does.
+		t.Errorf("no log line about the skipped dumps; log: %q", log.String())
+	}
+}
