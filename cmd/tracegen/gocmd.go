@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tracegen-dev/tracegen/instrument"
 )
@@ -88,6 +89,7 @@ func (inv *goInvocation) commandLine(overlay string) []string {
 
 // goCommand implements `tracegen [flags] go build|test|run|vet ...`.
 func (a *app) goCommand(args []string) error {
+	start := time.Now()
 	inv, err := parseGoArgs(args)
 	if err != nil {
 		a.logf("%v", err)
@@ -188,6 +190,10 @@ func (a *app) goCommand(args []string) error {
 			return err
 		}
 	}
+	if a.opts.verb {
+		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates, %d rewritten)",
+			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), countDirs(fresh))
+	}
 	return a.runGo(inv, overlay)
 }
 
@@ -227,6 +233,15 @@ func (a *app) runGo(inv *goInvocation, overlay string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// countDirs counts the distinct directories of the files in set.
+func countDirs(set map[string]bool) int {
+	dirs := make(map[string]bool)
+	for f := range set {
+		dirs[filepath.Dir(f)] = true
+	}
+	return len(dirs)
 }
 
 // tracegenConfigured reports whether env chooses an exporter (a non-empty TRACEGEN_EXPORTER).
