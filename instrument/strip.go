@@ -6,6 +6,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -31,15 +33,136 @@ func stripFile(filename string, src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strip: %w", err)
 	}
-	s := &stripper{fset: fset, file: f, src: src, wrappers: map[string]bool{}}
-	if err := s.run(); err != nil {
-		return nil, err
+	exclude := map[string]bool{}
+	for {
+		s := &stripper{fset: fset, file: f, src: src, wrappers: map[string]bool{}, exclude: exclude}
+		if err := s.run(); err != nil {
+			return nil, err
+		}
+		out, err := applyEdits(src, s.edits)
+		if err != nil {
+			return nil, fmt.Errorf("strip %s: %w", filename, err)
+		}
+		// An unmarked import taken for ours must have had no other use.
+		retry := false
+		for _, alias := range s.fallback {
+			used := map[string]bool{}
+			scanIdents(out, alias, used)
+			if used[alias] {
+				exclude[alias] = true
+				retry = true
+			}
+		}
+		if !retry {
+			return out, nil
+		}
 	}
-	out, err := applyEdits(src, s.edits)
+}
+
+// generatedAlias matches the names tracegen gives its imports.
+var generatedAlias = regexp.MustCompile(`^tracegen(\d*|[A-Z][A-Za-z0-9]*\d*)$`)
+
+// findMergedImports handles files where a tool such as goimports merged the
+// generated import declarations into the file's import block, leaving the
+// //tracegen:generated comments behind: imports of the runtime (or of a
+// wrapper) under a tracegen alias count as generated, and the marker
+// comments are dropped.
+func (s *stripper) findMergedImports(marked map[*ast.CommentGroup]bool) error {
+	var cut []edit // deletions, merged before use (they may overlap)
+	for _, cg := range s.file.Comments {
+		if marked[cg] {
+			continue
+		}
+		for _, c := range cg.List {
+			if !strings.HasPrefix(c.Text, importMarker) {
+				continue
+			}
+			if err := s.markerInfo(c); err != nil {
+				return err
+			}
+			start, end := s.off(c.Slash), s.off(c.End())
+			ls := lineStart(s.src, start)
+			if strings.TrimSpace(string(s.src[ls:start])) == "" && end < len(s.src) && s.src[end] == '\n' {
+				cut = append(cut, edit{ls, end + 1, ""})
+			} else {
+				cut = append(cut, edit{start, end, ""})
+			}
+		}
+	}
+	for _, decl := range s.file.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT || !gd.Lparen.IsValid() {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			imp := spec.(*ast.ImportSpec)
+			if imp.Name == nil || !generatedAlias.MatchString(imp.Name.Name) || s.exclude[imp.Name.Name] {
+				continue
+			}
+			path, _ := strconv.Unquote(imp.Path.Value)
+			name := imp.Name.Name
+			switch {
+			case path == RuntimePath && s.runtime == "":
+				s.runtime = name
+			case path != RuntimePath && name != "tracegen" && !s.wrappers[name]:
+				s.wrappers[name] = true
+			default:
+				continue
+			}
+			s.fallback = append(s.fallback, name)
+			// Remove the spec's line and the blank or marker lines above it.
+			end := lineEnd(s.src, s.off(imp.End()))
+			if end < len(s.src) {
+				end++
+			}
+			start := lineStart(s.src, s.off(imp.Pos()))
+			for start > 0 {
+				prev := lineStart(s.src, start-1)
+				text := strings.TrimSpace(string(s.src[prev : start-1]))
+				if text != "" && !strings.HasPrefix(text, importMarker) {
+					break
+				}
+				start = prev
+			}
+			cut = append(cut, edit{start, end, ""})
+		}
+	}
+	sort.Slice(cut, func(i, j int) bool { return cut[i].pos < cut[j].pos })
+	for i := 0; i < len(cut); i++ {
+		e := cut[i]
+		for i+1 < len(cut) && cut[i+1].pos <= e.end {
+			e.end = max(e.end, cut[i+1].end)
+			i++
+		}
+		s.edits = append(s.edits, e)
+	}
+	return nil
+}
+
+// markerInfo reads the optional os= part of an import marker.
+func (s *stripper) markerInfo(c *ast.Comment) error {
+	rest := strings.TrimPrefix(c.Text, importMarker)
+	if rest == "" {
+		return nil
+	}
+	v, ok := strings.CutPrefix(rest, " os=")
+	if !ok {
+		return s.errorf(c.Pos(), "bad marker %q", c.Text)
+	}
+	name, err := strconv.Unquote(v)
 	if err != nil {
-		return nil, fmt.Errorf("strip %s: %w", filename, err)
+		return s.errorf(c.Pos(), "bad marker %q", c.Text)
 	}
-	return out, nil
+	s.osOrig = &name
+	return nil
+}
+
+// lineStart returns the offset of the first byte of the line containing off.
+func lineStart(src []byte, off int) int {
+	for off > 0 && src[off-1] != '\n' {
+		off--
+	}
+	return off
 }
 
 type stripper struct {
@@ -51,6 +174,8 @@ type stripper struct {
 	wrappers map[string]bool // aliases of wrapper imports
 	osOrig   *string         // original name of a blanked os import
 	regions  [][2]int        // restored byte ranges; other edits inside are dropped
+	fallback []string        // aliases of unmarked imports taken for generated ones
+	exclude  map[string]bool // aliases known to be the user's own
 }
 
 func (s *stripper) off(p token.Pos) int { return s.fset.PositionFor(p, false).Offset }
@@ -60,6 +185,7 @@ func (s *stripper) errorf(p token.Pos, format string, args ...any) error {
 }
 
 func (s *stripper) run() error {
+	marked := map[*ast.CommentGroup]bool{}
 	for _, decl := range s.file.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.IMPORT || gd.Doc == nil || gd.Lparen.IsValid() || len(gd.Specs) != 1 {
@@ -79,22 +205,18 @@ func (s *stripper) run() error {
 		} else {
 			s.wrappers[spec.Name.Name] = true
 		}
-		if rest := strings.TrimPrefix(last, importMarker); rest != "" {
-			v, ok := strings.CutPrefix(rest, " os=")
-			if !ok {
-				return s.errorf(gd.Doc.Pos(), "bad marker %q", last)
-			}
-			name, err := strconv.Unquote(v)
-			if err != nil {
-				return s.errorf(gd.Doc.Pos(), "bad marker %q", last)
-			}
-			s.osOrig = &name
+		if err := s.markerInfo(gd.Doc.List[0]); err != nil {
+			return err
 		}
+		marked[gd.Doc] = true
 		start := s.off(gd.Doc.Pos())
 		if start < 2 || string(s.src[start-2:start]) != "\n\n" {
 			return s.errorf(gd.Pos(), "generated import not preceded by a blank line")
 		}
 		s.edits = append(s.edits, edit{start - 2, s.off(gd.End()), ""})
+	}
+	if err := s.findMergedImports(marked); err != nil {
+		return err
 	}
 	if s.runtime == "" && len(s.wrappers) == 0 {
 		return nil
