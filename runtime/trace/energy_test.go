@@ -14,6 +14,7 @@ import (
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
 
 func TestParseDump(t *testing.T) {
@@ -353,8 +354,9 @@ func TestImpactReportBounded(t *testing.T) {
 	}
 }
 
-// BenchmarkSample measures one sampler tick (meter read + goroutine dump +
-// attribution) with 50 goroutines inside spans, 4 of them busy.
+// BenchmarkSample measures one attribution (goroutine dump, parse, split)
+// with 50 goroutines inside spans, 4 of them busy: the cost the budget
+// rations. The meter read is BenchmarkMeterRead in runtime/sensor.
 func BenchmarkSample(b *testing.B) {
 	energyGetenv = func(k string) string {
 		if k == EnvSampleInterval {
@@ -362,9 +364,8 @@ func BenchmarkSample(b *testing.B) {
 		}
 		return ""
 	}
-	defer func() { energyGetenv = func(k string) string { return "" } }()
-	mem := setupB(b)
-	_ = mem
+	defer func() { energyGetenv = os.Getenv }()
+	setupB(b)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
@@ -380,24 +381,30 @@ func BenchmarkSample(b *testing.B) {
 				default:
 				}
 				if busy {
-					sink += spin(1000)
+					sink2.Add(spin(1000))
 				} else {
 					time.Sleep(time.Millisecond)
 				}
 			}
 		}(i < 4)
 	}
-	time.Sleep(50 * time.Millisecond)
+	for !samplerReady() {
+		time.Sleep(time.Millisecond)
+	}
+	samplerMu.Lock()
+	sm := samplerCur
+	samplerMu.Unlock()
 	b.ResetTimer()
 	for b.Loop() {
-		SampleEnergy()
+		sm.mu.Lock()
+		sm.carry = sensor.Reading{CPUJ: 1}
+		sm.attribute()
+		sm.mu.Unlock()
 	}
 	b.StopTimer()
 	close(stop)
 	wg.Wait()
-	st := ReadEnergyStats()
-	b.ReportMetric(float64(st.DumpCost.Nanoseconds()), "ns/dump")
-	// Share of one core at 10 Hz.
+	// A dump every 100 ms interval, as a share of one core.
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*10/1e9*100, "%core@10Hz")
 }
 
