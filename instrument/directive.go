@@ -41,6 +41,47 @@ var kindOption = map[string]string{
 // KV is one key/value pair of a directive, in the order written.
 type KV struct {
 	Key, Value string
+	// Quoted records that the value was written in quotes: it stays a string.
+	// An unquoted value that reads as an integer, a float or true/false is
+	// passed to the runtime as that type.
+	Quoted bool
+}
+
+// literal renders the value as a Go expression.
+func (kv KV) literal() string {
+	if !kv.Quoted {
+		if kv.Value == "true" || kv.Value == "false" {
+			return kv.Value
+		}
+		if _, err := strconv.ParseInt(kv.Value, 10, 64); err == nil && !strings.HasPrefix(kv.Value, "+") && (kv.Value == "0" || !strings.HasPrefix(strings.TrimPrefix(kv.Value, "-"), "0")) {
+			return kv.Value
+		}
+		if isDecimalFloat(kv.Value) {
+			if _, err := strconv.ParseFloat(kv.Value, 64); err == nil {
+				return kv.Value
+			}
+		}
+	}
+	return strconv.Quote(kv.Value)
+}
+
+// isDecimalFloat reports whether s is spelled like 1.5, -0.25 or 2e3 (and is
+// therefore also a Go float literal).
+func isDecimalFloat(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || s[0] < '0' || s[0] > '9' || !strings.ContainsAny(s, ".eE") {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9', c == '.':
+		case c == 'e' || c == 'E':
+		case (c == '-' || c == '+') && i > 0 && (s[i-1] == 'e' || s[i-1] == 'E'):
+		default:
+			return false
+		}
+	}
+	return s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
 }
 
 // Directive is a parsed //trace: comment.
@@ -150,13 +191,13 @@ func ParseDirective(text string, pos token.Position) (*Directive, error) {
 			if k == "" {
 				return nil, errAt(t.off, "missing attribute name after attr.")
 			}
-			d.Attrs = append(d.Attrs, KV{k, t.value})
+			d.Attrs = append(d.Attrs, KV{k, t.value, t.quoted})
 		case strings.HasPrefix(t.key, "inherit."):
 			k := t.key[len("inherit."):]
 			if k == "" {
 				return nil, errAt(t.off, "missing attribute name after inherit.")
 			}
-			d.Inherited = append(d.Inherited, KV{k, t.value})
+			d.Inherited = append(d.Inherited, KV{k, t.value, t.quoted})
 		default:
 			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, agent, model or tags)", t.key)
 		}
@@ -297,10 +338,10 @@ func (d *Directive) options(alias string) []string {
 		opts = append(opts, alias+"."+kindOption[d.Kind])
 	}
 	for _, kv := range d.Attrs {
-		opts = append(opts, fmt.Sprintf("%s.WithAttr(%s, %s)", alias, strconv.Quote(kv.Key), strconv.Quote(kv.Value)))
+		opts = append(opts, fmt.Sprintf("%s.WithAttr(%s, %s)", alias, strconv.Quote(kv.Key), kv.literal()))
 	}
 	for _, kv := range d.Inherited {
-		opts = append(opts, fmt.Sprintf("%s.WithInherited(%s, %s)", alias, strconv.Quote(kv.Key), strconv.Quote(kv.Value)))
+		opts = append(opts, fmt.Sprintf("%s.WithInherited(%s, %s)", alias, strconv.Quote(kv.Key), kv.literal()))
 	}
 	if len(d.Tags) > 0 {
 		q := make([]string, len(d.Tags))

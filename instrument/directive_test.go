@@ -20,7 +20,7 @@ func TestParseDirective(t *testing.T) {
 		{`//trace:agent name="plan and act" agent=planner model=gpt-4o`,
 			Directive{Verb: VerbAgent, Name: "plan and act", Agent: "planner", Model: "gpt-4o"}},
 		{`//trace:span attr.db=main attr.table="user data" inherit.tenant=acme`,
-			Directive{Verb: VerbSpan, Attrs: []KV{{"db", "main"}, {"table", "user data"}}, Inherited: []KV{{"tenant", "acme"}}}},
+			Directive{Verb: VerbSpan, Attrs: []KV{{"db", "main", false}, {"table", "user data", true}}, Inherited: []KV{{"tenant", "acme", false}}}},
 		{`//trace:chain tags=a,b,c input output`, Directive{Verb: VerbChain, Tags: []string{"a", "b", "c"}, Input: true, Output: true}},
 		{`//trace:task name="say \"hi\"\tnow"`, Directive{Verb: VerbTask, Name: "say \"hi\"\tnow"}},
 		{"//trace:task name=`raw \\n`", Directive{Verb: VerbTask, Name: `raw \n`}},
@@ -100,6 +100,26 @@ func TestDirectiveOptions(t *testing.T) {
 		`tg.WithAttr("gen_ai.agent.name", "x"), tg.WithAttr("gen_ai.request.model", "m")`
 	if got != want {
 		t.Errorf("options:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestAttrLiterals(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`attr.n=3`, `3`}, {`attr.n=-12`, `-12`}, {`attr.n="3"`, `"3"`}, {`attr.n=007`, `"007"`},
+		{`attr.n=+3`, `"+3"`}, {`attr.f=1.5`, `1.5`}, {`attr.f=2e3`, `2e3`}, {`attr.f=1.`, `"1."`},
+		{`attr.f=inf`, `"inf"`}, {`attr.f=NaN`, `"NaN"`}, {`attr.b=true`, `true`}, {`attr.b="false"`, `"false"`},
+		{`attr.n=99999999999999999999`, `"99999999999999999999"`}, {`attr.x=0x10`, `"0x10"`}, {`attr.s=abc`, `"abc"`},
+	}
+	for _, tt := range tests {
+		d, err := ParseDirective("//trace:span "+tt.in, token.Position{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := d.options("tg")[0]
+		want := `tg.WithAttr("` + strings.TrimPrefix(strings.SplitN(tt.in, "=", 2)[0], "attr.") + `", ` + tt.want + `)`
+		if got != want {
+			t.Errorf("%s: got %s, want %s", tt.in, got, want)
+		}
 	}
 }
 

@@ -9,7 +9,7 @@ func Chat(ctx context.Context, prompt string) (string, error) { return prompt, n
 
 // Lookup is a tool with attributes.
 //
-//trace:tool attr.source="knowledge base" attr.k=v inherit.tenant="acme corp" input output
+//trace:tool attr.source="knowledge base" attr.k=v attr.limit=10 attr.score=0.5 attr.cached=false inherit.tenant="acme corp" input output
 func Lookup(ctx context.Context, q string, limit int) (hits []string, err error) {
 	return nil, nil
 }
