@@ -36,7 +36,10 @@
 // one line get their statements on separate lines. Where a signature or a
 // layout had to change, a //tracegen:was marker on the first generated line
 // keeps the original text, and added imports carry a //tracegen:generated doc
-// comment: StripSource reads these to restore the exact original bytes.
+// comment: StripSource reads these to restore the exact original bytes. When
+// goimports (or gopls on save) has merged the generated import into the import
+// block, StripSource still recognises it by its tracegen alias, provided
+// nothing but generated code uses it, so a later run never instruments twice.
 //
 // Overlay output (tracegen go build|test|run|vet) moves no original line: the
 // generated statements go on the line of the opening brace, the import goes on
@@ -51,6 +54,8 @@
 // that statement's line. Verbs: span, llm, tool, agent, chain, task, ignore.
 // Keys: name=, kind=, attr.<k>=, inherit.<k>=, input, output, agent=, model=,
 // tags=a,b; values may be "double-quoted" (Go escapes) or `back-quoted`.
+// An unquoted attr./inherit. value that reads as an integer, a float or
+// true/false is passed as that type (attr.retries=3); quoted values are strings.
 // Mistakes are *Error values at the exact file:line:col, and a package with
 // any error has no file changed.
 //
