@@ -253,6 +253,8 @@ func (s *sampler) run() {
 	s.init()
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
+	live := time.NewTicker(liveRefreshEvery)
+	defer live.Stop()
 	for {
 		select {
 		case <-s.stop:
@@ -260,6 +262,8 @@ func (s *sampler) run() {
 			return
 		case <-t.C:
 			s.sampleNow()
+		case <-live.C:
+			refreshLive()
 		}
 	}
 }
@@ -299,6 +303,7 @@ func processMeter() *sensor.Meter {
 func (s *sampler) init() {
 	m := processMeter()
 	ensureFactors()
+	refreshLive()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m == nil {

@@ -48,9 +48,9 @@ var (
 )
 
 // ensureFactors resolves the grid, PUE and water factors once (tables are
-// parsed here, not on the span path) and, with an Electricity Maps token,
-// replaces the intensity by the live value in the background (only when
-// package runtime/impact/live is linked in).
+// parsed here, not on the span path). With an Electricity Maps token (and
+// package runtime/impact/live linked in) it also prepares refreshLive, which
+// the sampler goroutine calls at start and every hour.
 func ensureFactors() *impact.Factors {
 	factorsOnce.Do(func() {
 		cfg, errs := impact.ConfigFromEnv(energyGetenv)
@@ -60,18 +60,35 @@ func ensureFactors() *impact.Factors {
 		f := impact.Resolve(cfg)
 		factorsVal.Store(&f)
 		if live := impact.LiveFromEnv(energyGetenv); live != nil && cfg.GridIntensity == 0 {
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
+			refresh := func(ctx context.Context) {
 				lf := live(ctx, cfg)
 				for _, n := range lf.Notes {
 					energyLogOnce("live:"+n, "grid intensity: %s", n)
 				}
 				factorsVal.Store(&lf)
-			}()
+			}
+			liveRefresh.Store(&refresh)
 		}
 	})
 	return factorsVal.Load()
+}
+
+// liveRefresh replaces the factors by the live ones; nil without a live
+// source.
+var liveRefresh atomic.Pointer[func(context.Context)]
+
+// liveRefreshEvery is how often the sampler asks for the live intensity (the
+// client caches for as long).
+const liveRefreshEvery = time.Hour
+
+// refreshLive fetches the live intensity (bounded by 5 s); it runs on the
+// sampler goroutine.
+func refreshLive() {
+	if f := liveRefresh.Load(); f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		(*f)(ctx)
+	}
 }
 
 // Factors returns the conversion factors in use (resolving them on first
@@ -83,6 +100,7 @@ func Factors() impact.Factors { return *ensureFactors() }
 func ResetEnergyConfig() {
 	factorsOnce = sync.Once{}
 	factorsVal.Store(nil)
+	liveRefresh.Store(nil)
 	idsOnce = sync.Once{}
 }
 
