@@ -26,9 +26,12 @@
 //
 // Memory energy follows CodeCarbon's DIMM model (5 W per DIMM, DIMM count
 // guessed from installed memory) scaled by RSS / installed memory; in the cloud
-// CCF's 0.392 W/GB × RSS. GPU energy comes from NVML (total-energy counter,
-// or power × time), for cgo builds on Linux only; a GPU is attributed to the
-// process only when NVML lists the process on it.
+// CCF's 0.392 W/GB × RSS. GPU energy comes from NVML (package nvmlgpu:
+// total-energy counter, or power × time), which programs link only when
+// built with the tracegen_nvml tag (it needs cgo); a GPU is attributed to the
+// process only when NVML lists the process on it. Process CPU time comes from
+// getrusage and RSS from /proc/self/statm (gopsutil elsewhere), machine CPU
+// time (RAPL share only), CPU model and installed memory from gopsutil.
 //
 // Containers: the CPU quota of the cgroup (v2 cpu.max or v1 cfs quota)
 // bounds the number of CPUs whose idle power is reported for this process.
