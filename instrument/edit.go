@@ -110,3 +110,16 @@ func scanIdents(src []byte, prefix string, into map[string]bool) {
 		}
 	}
 }
+
+// stmtEnd is where a statement's own text ends. A label at the end of a block
+// ("L: }") holds an implicit empty statement positioned at the closing brace;
+// its text ends after the colon.
+func stmtEnd(s ast.Stmt) token.Pos {
+	if l, ok := s.(*ast.LabeledStmt); ok {
+		if e, ok := l.Stmt.(*ast.EmptyStmt); ok && e.Implicit {
+			return l.Colon + 1
+		}
+		return stmtEnd(l.Stmt)
+	}
+	return s.End()
+}

@@ -527,9 +527,9 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 		} else {
 			gaps = append(gaps, string(src[lb+1:r.off(stmts[0].Pos())]))
 			for i := 1; i < len(stmts); i++ {
-				gaps = append(gaps, string(src[r.off(stmts[i-1].End()):r.off(stmts[i].Pos())]))
+				gaps = append(gaps, string(src[r.off(stmtEnd(stmts[i-1])):r.off(stmts[i].Pos())]))
 			}
-			gaps = append(gaps, string(src[r.off(stmts[len(stmts)-1].End()):rb]))
+			gaps = append(gaps, string(src[r.off(stmtEnd(stmts[len(stmts)-1])):rb]))
 		}
 	}
 	first := lines[0]
@@ -568,9 +568,9 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 	}
 	r.add(lb+1, r.off(stmts[0].Pos()), b.String()+"\n"+ind+"\t")
 	for i := 1; i < len(stmts); i++ {
-		r.add(r.off(stmts[i-1].End()), r.off(stmts[i].Pos()), "\n"+ind+"\t")
+		r.add(r.off(stmtEnd(stmts[i-1])), r.off(stmts[i].Pos()), "\n"+ind+"\t")
 	}
-	r.add(r.off(stmts[len(stmts)-1].End()), rb, "\n"+ind)
+	r.add(r.off(stmtEnd(stmts[len(stmts)-1])), rb, "\n"+ind)
 }
 
 // simpleBody reports whether the rest of the body's opening line is empty (or

@@ -418,9 +418,9 @@ func (s *stripper) stripFunc(typ *ast.FuncType, body *ast.BlockStmt) error {
 	}
 	add(lb+1, s.off(user[0].Pos()), m.gaps[0])
 	for i := 1; i < len(user); i++ {
-		add(s.off(user[i-1].End()), s.off(user[i].Pos()), m.gaps[i])
+		add(s.off(stmtEnd(user[i-1])), s.off(user[i].Pos()), m.gaps[i])
 	}
-	add(s.off(user[len(user)-1].End()), rb, m.gaps[len(user)])
+	add(s.off(stmtEnd(user[len(user)-1])), rb, m.gaps[len(user)])
 	return nil
 }
 
