@@ -76,5 +76,8 @@
 //     packages become wrapper calls (see CallRewriter).
 //   - with Config.All, every function and method with a body except init,
 //     functions marked //trace:ignore, _test.go files and generated files.
-//     Function literals are traced only when annotated.
+//     Function literals are traced only when annotated. Also left out:
+//     String, Error, GoString and Format methods (exporters call them while
+//     recording spans) and functions under //go:nosplit, //go:linkname and
+//     similar compiler directives. A directive still traces any of these.
 package instrument

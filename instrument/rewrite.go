@@ -100,7 +100,7 @@ func rewriteFile(job fileJob) fileResult {
 				continue
 			}
 		}
-		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") && !lowLevel(fd.Doc) {
+		if d == nil && r.all && fd.Body != nil && !(fd.Recv == nil && fd.Name.Name == "init") && !lowLevel(fd.Doc) && !isFormattingMethod(fd) {
 			d = &Directive{Verb: VerbSpan, Pos: r.fset.PositionFor(fd.Pos(), false)}
 		}
 		if d != nil && d.Verb != VerbIgnore {
@@ -160,6 +160,20 @@ func rewriteFile(job fileJob) fileResult {
 		}
 	}
 	return r.res
+}
+
+// isFormattingMethod reports whether fd is a String, Error, GoString or Format
+// method. -all skips them: exporters and fmt call them while spans are being
+// recorded, and tracing them would make spans about spans.
+func isFormattingMethod(fd *ast.FuncDecl) bool {
+	if fd.Recv == nil {
+		return false
+	}
+	switch fd.Name.Name {
+	case "String", "Error", "GoString", "Format":
+		return true
+	}
+	return false
 }
 
 // lowLevel reports whether a doc comment holds a compiler directive under which

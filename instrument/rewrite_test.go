@@ -256,9 +256,13 @@ func (T) b() {}
 
 //go:nosplit
 func fast() {}
+
+func (T) String() string { return "T" }
+
+func (T) Error() string { return "T" }
 `,
 			want: []string{`span := tracegen.Begin("p.a")`, `span := tracegen.Begin("p.T.b")`},
-			not:  []string{`"p.init"`, `"p.skip"`, `"p.fast"`},
+			not:  []string{`"p.init"`, `"p.skip"`, `"p.fast"`, `"p.T.String"`, `"p.T.Error"`},
 		},
 		{
 			name: "comment after brace and existing comments",
