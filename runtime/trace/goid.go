@@ -88,10 +88,15 @@ func discoverGoidOffset() uintptr {
 	return found
 }
 
+// stackBufs avoids an allocation per call: the buffer escapes into
+// runtime.Stack.
+var stackBufs = sync.Pool{New: func() any { return new([64]byte) }}
+
 // stackGoid parses the goroutine id from the first line of runtime.Stack:
 // "goroutine 123 [running]:".
 func stackGoid() int64 {
-	var buf [64]byte
+	buf := stackBufs.Get().(*[64]byte)
+	defer stackBufs.Put(buf)
 	b := buf[:runtime.Stack(buf[:], false)]
 	const prefix = "goroutine "
 	if len(b) < len(prefix) {
