@@ -564,16 +564,20 @@ func TestSpanMemoryIsBounded(t *testing.T) {
 		s.SetAttr("progress", i) // same key: replaced, not appended
 		s.SetAttr(fmt.Sprint("k", i), i)
 		s.AddEvent("tick")
+		s.RecordInput("chunk", i)
 	}
 	s.End()
 	r := finish(t, mem)["long-lived"]
+	if len(r.Input) != MaxAttributes {
+		t.Errorf("%d input entries, want %d", len(r.Input), MaxAttributes)
+	}
 	if len(r.Attrs) != MaxAttributes || len(r.Events) != MaxEvents {
 		t.Errorf("%d attributes, %d events; want %d and %d", len(r.Attrs), len(r.Events), MaxAttributes, MaxEvents)
 	}
 	if v, _ := r.Lookup("progress"); v.Int64() != 999 {
 		t.Errorf("progress = %v, want the last value 999", v)
 	}
-	if got := ReadStats().Limited - before.Limited; got != (1000-(MaxAttributes-1))+(1000-MaxEvents) {
+	if got := ReadStats().Limited - before.Limited; got != (1000-(MaxAttributes-1))+(1000-MaxEvents)+(1000-MaxAttributes) {
 		t.Errorf("Limited counted %d", got)
 	}
 }

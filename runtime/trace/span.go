@@ -267,7 +267,7 @@ func (s *Span) addEventLocked(name string, attrs []record.Attr) {
 // Limits that keep a long-lived span's memory bounded; what goes beyond
 // them is dropped and counted in Stats.Limited.
 const (
-	MaxAttributes = 256 // distinct attribute keys per span
+	MaxAttributes = 256 // distinct attribute keys per span; also input and output entries each
 	MaxEvents     = 256 // events per span
 )
 
@@ -445,6 +445,10 @@ func (p *pipeline) appendKV(dst []record.Attr, kv []any) []record.Attr {
 		var v any = "(missing)"
 		if i+1 < len(kv) {
 			v = kv[i+1]
+		}
+		if len(dst) >= MaxAttributes {
+			stats.limited.Add(uint64((len(kv) - i + 1) / 2))
+			break
 		}
 		dst = append(dst, p.redactContent(record.Attr{Key: key, Value: record.AnyValue(v)}))
 	}
