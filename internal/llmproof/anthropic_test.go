@@ -7,6 +7,7 @@ import (
 )
 
 func TestAnthropic(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "anthropic")
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 3 {

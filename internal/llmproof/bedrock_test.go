@@ -6,6 +6,7 @@ import (
 )
 
 func TestBedrock(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "bedrock")
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 2 {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestGenAI(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "genai")
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 3 {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestGoOpenAI(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "goopenai")
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 3 {

@@ -3,6 +3,7 @@ package llmproof
 import "testing"
 
 func TestLangChainGo(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "langchaingo")
 	llm := llmSpans(t, spans, "main.run")
 	// One span per request: GenerateFromSinglePrompt calls GenerateContent

@@ -6,6 +6,7 @@ import (
 )
 
 func TestOllama(t *testing.T) {
+	t.Parallel()
 	spans, out := instrumentAndRun(t, "ollama")
 	llm := llmSpans(t, spans, "main.run")
 	if len(llm) != 3 {

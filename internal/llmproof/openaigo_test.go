@@ -6,6 +6,7 @@ import (
 )
 
 func TestOpenAIGo(t *testing.T) {
+	t.Parallel()
 	for _, overlay := range []bool{false, true} {
 		mode := map[bool]string{false: "inplace", true: "overlay"}[overlay]
 		t.Run(mode, func(t *testing.T) { testOpenAIGo(t, overlay) })
