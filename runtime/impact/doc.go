@@ -19,10 +19,11 @@
 // TRACEGEN_GRID_INTENSITY; then TRACEGEN_CLOUD_PROVIDER + TRACEGEN_CLOUD_REGION
 // through the cloud region table; then TRACEGEN_COUNTRY (ISO 3166 alpha-2 or
 // alpha-3) through the country table; then the world average. An optional live
-// source ([Live], Electricity Maps) can replace the table value; it is cached,
+// source (Electricity Maps, package runtime/impact/live, registered through
+// [RegisterLive]) can replace the table value; it is cached,
 // bounded by a timeout and falls back to the table.
 //
 // All tables are embedded (package data, see data/README.md for origin,
 // licence and units) and parsed lazily, once, on first use. Nothing in this
-// package does I/O unless [Live] is used.
+// package does I/O.
 package impact
