@@ -27,6 +27,9 @@ func (a *app) doctorCommand() error {
 	}
 }
 
+// doctorWindow is how long doctor measures.
+const doctorWindow = 300 * time.Millisecond
+
 // doctorGetenv reads the environment; tests replace it.
 var doctorGetenv = os.Getenv
 
@@ -88,6 +91,15 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 			detail += "; programs measure it only when built with -tags tracegen_nvml"
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", p.Name, ok, detail)
+	}
+	// A short measurement proves the counters move (and shows the power).
+	t0 := time.Now()
+	m.Read(t0)
+	time.Sleep(doctorWindow)
+	if rd := m.Read(time.Now()); rd.Err != nil {
+		fmt.Fprintf(w, "  reading\tno\t%v\n", rd.Err)
+	} else if rd.MachineJ > 0 {
+		fmt.Fprintf(w, "  reading\tyes\tmachine drew %.1f W over %v (RAPL)\n", rd.MachineJ/rd.Elapsed.Seconds(), rd.Elapsed.Round(time.Millisecond))
 	}
 	h := m.Host()
 	fmt.Fprintf(w, "energy source:\t%s\n", m.Source())

@@ -95,6 +95,9 @@ type Reading struct {
 	// IdleJ is the idle (static) CPU energy of the CPUs this process may
 	// use; reported apart, never attributed.
 	IdleJ float64
+	// MachineJ is the energy the RAPL domains measured for the whole
+	// machine (0 without RAPL).
+	MachineJ float64
 	// Err is the first sensor error of the interval (the meter fell back to
 	// a model and goes on); nil normally.
 	Err error
@@ -320,6 +323,7 @@ func (m *Meter) Read(now time.Time) Reading {
 			m.source = strings.Replace(m.source, "rapl", "cpu-model", 1)
 		} else {
 			usedRAPL = true
+			rd.MachineJ = j
 			p := j / dt
 			if m.raplIdleW == 0 || p < m.raplIdleW {
 				m.raplIdleW = p
