@@ -263,6 +263,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		"model":           func(v *yaml.Node) { p.paths(v, "model", true, &r.Spec.Model) },
 		"input":           func(v *yaml.Node) { p.path(v, "input", true, &r.Spec.Input) },
 		"sdk-tracing-env": func(v *yaml.Node) { p.str(v, "sdk-tracing-env", &r.Spec.SDKTracingEnv) },
+		"stream-option":   func(v *yaml.Node) { p.str(v, "stream-option", &r.Spec.StreamOption) },
 		"stream":          func(v *yaml.Node) { p.stream(v, r) },
 		"response":        func(v *yaml.Node) { p.response(v, &r.Spec.Response) },
 	})

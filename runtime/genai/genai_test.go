@@ -534,3 +534,52 @@ func TestMain(m *testing.M) {
 	os.Unsetenv("TRACEGEN_CAPTURE_CONTENT")
 	os.Exit(m.Run())
 }
+
+type callOptions struct {
+	Model         string
+	StreamingFunc func(ctx context.Context, chunk []byte) error
+}
+type callOption func(*callOptions)
+
+func TestStreamOptionTimesFirstChunk(t *testing.T) {
+	mem := memory(t)
+	rule := `{"name":"lc","provider":"openai","operation":"chat","model":["opts.Model"],"stream_option":"StreamingFunc"}`
+	gen := func(ctx context.Context, msgs []string, opts ...callOption) (*completion, error) {
+		var o callOptions
+		for _, f := range opts {
+			f(&o)
+		}
+		for _, c := range []string{"Hel", "lo"} {
+			time.Sleep(5 * time.Millisecond)
+			if o.StreamingFunc != nil {
+				o.StreamingFunc(ctx, []byte(c))
+			}
+		}
+		return &completion{}, nil
+	}
+	var got string
+	_, err := Call1V(rule, gen, context.Background(), []string{"hi"},
+		func(o *callOptions) { o.Model = "gpt-4o" },
+		func(o *callOptions) {
+			o.StreamingFunc = func(_ context.Context, b []byte) error { got += string(b); return nil }
+		})
+	if err != nil || got != "Hello" {
+		t.Fatalf("err=%v got=%q: the caller's streaming func must still see every chunk", err, got)
+	}
+	r := onlySpan(t, mem)
+	if r.Name != "chat gpt-4o" || !attr(t, r, AttrRequestStream).Bool() {
+		t.Errorf("name=%q stream=%v", r.Name, attr(t, r, AttrRequestStream))
+	}
+	if ttfc := attr(t, r, AttrTimeToFirstChunk).Float64(); ttfc <= 0 || ttfc >= r.Duration().Seconds() {
+		t.Errorf("time to first chunk %v of %v", ttfc, r.Duration())
+	}
+	mem.Reset()
+	Call1V(rule, gen, context.Background(), []string{"hi"}, func(o *callOptions) { o.Model = "gpt-4o" })
+	r = onlySpan(t, mem)
+	if attr(t, r, AttrRequestStream).Bool() {
+		t.Errorf("no streaming func, but stream=true")
+	}
+	if _, ok := r.Lookup(AttrTimeToFirstChunk); ok {
+		t.Errorf("time to first chunk without streaming")
+	}
+}

@@ -49,6 +49,12 @@ func begin(ctx context.Context, rule string, st site) (context.Context, *Call, *
 		if spec.Stream == StreamKindCallback {
 			req.Stream = streamFlag(st)
 		}
+		if spec.StreamOption != "" {
+			if o := indirect(st.root("opts")); o.Kind() == reflect.Struct {
+				f := o.FieldByName(spec.StreamOption)
+				req.Stream = f.IsValid() && f.Kind() == reflect.Func && !f.IsNil()
+			}
+		}
 		if spec.Input != "" {
 			if v, rest := st.requestValue(spec.Input); v.IsValid() {
 				if len(rest) == 0 && v.CanInterface() {
@@ -289,4 +295,42 @@ func funcPkg(pc uintptr) string {
 		return name[:slash+1+dot]
 	}
 	return ""
+}
+
+// timeStreamOption returns opts plus one option that wraps the streaming
+// callback the caller's options set (field spec.StreamOption), so the call
+// records its time to first chunk. It returns opts unchanged when the
+// options are not functional options over a struct with that field.
+func timeStreamOption[O any](c *Call, spec *Spec, opts []O) []O {
+	if c == nil || spec.StreamOption == "" || len(opts) == 0 {
+		return opts
+	}
+	ot := reflect.TypeFor[O]()
+	if ot.Kind() != reflect.Func || ot.NumIn() != 1 || ot.NumOut() != 0 || ot.In(0).Kind() != reflect.Pointer ||
+		ot.In(0).Elem().Kind() != reflect.Struct {
+		return opts
+	}
+	field, ok := ot.In(0).Elem().FieldByName(spec.StreamOption)
+	if !ok || field.Type.Kind() != reflect.Func || !field.IsExported() {
+		return opts
+	}
+	hook := reflect.MakeFunc(ot, func(args []reflect.Value) []reflect.Value {
+		safely(func() {
+			f := args[0].Elem().FieldByIndex(field.Index)
+			if f.IsNil() || !f.CanSet() {
+				return
+			}
+			orig := reflect.ValueOf(f.Interface())
+			f.Set(reflect.MakeFunc(f.Type(), func(in []reflect.Value) []reflect.Value {
+				c.FirstChunk()
+				return orig.Call(in)
+			}))
+		})
+		return nil
+	})
+	h, ok := hook.Interface().(O)
+	if !ok {
+		return opts
+	}
+	return append(opts[:len(opts):len(opts)], h)
 }

@@ -28,6 +28,10 @@ type Spec struct {
 	// Accessor is a method of the call's result that returns the stream
 	// object followed by the stream wrappers (bedrock GetStream).
 	Accessor string `json:"accessor,omitempty"`
+	// StreamOption names a func field of the functional options' struct
+	// (langchaingo CallOptions.StreamingFunc): when the caller set it, the
+	// request streams, and the wrapper times the first call of it.
+	StreamOption string `json:"stream_option,omitempty"`
 	// MissingUsage is recorded as tracegen.usage.missing when a stream ends
 	// without any token usage.
 	MissingUsage string `json:"missing_usage,omitempty"`

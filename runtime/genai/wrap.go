@@ -33,7 +33,7 @@ func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error
 		return f(ctx, a, opts...)
 	}
 	defer endOnPanic(c)
-	r, err := f(ctx, a, opts...)
+	r, err := f(ctx, a, timeStreamOption(c, spec, opts)...)
 	finishResult(c, spec, r, err)
 	return r, err
 }
@@ -45,7 +45,7 @@ func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R,
 		return f(ctx, a, b, opts...)
 	}
 	defer endOnPanic(c)
-	r, err := f(ctx, a, b, opts...)
+	r, err := f(ctx, a, b, timeStreamOption(c, spec, opts)...)
 	finishResult(c, spec, r, err)
 	return r, err
 }

@@ -11,6 +11,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"time"
 
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/openai"
@@ -42,6 +44,18 @@ func run(ctx context.Context, llm *openai.LLM) error {
 	}
 	fmt.Println("generate:", resp.Choices[0].Content)
 
+	var streamed strings.Builder
+	_, err = llm.GenerateContent(ctx, []llms.MessageContent{
+		llms.TextParts(llms.ChatMessageTypeHuman, "Say hello slowly"),
+	}, llms.WithModel("gpt-4o-mini"), llms.WithStreamingFunc(func(_ context.Context, chunk []byte) error {
+		streamed.Write(chunk)
+		return nil
+	}))
+	if err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	fmt.Println("stream:", streamed.String())
+
 	var model llms.Model = llm
 	out, err := llms.GenerateFromSinglePrompt(ctx, model, "Say hi")
 	if err != nil {
@@ -52,9 +66,24 @@ func run(ctx context.Context, llm *openai.LLM) error {
 }
 
 func fake(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, r.Body)
+	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path != "/v1/chat/completions" {
 		http.NotFound(w, r)
+		return
+	}
+	if strings.Contains(string(body), `"stream":true`) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		env := `"id":"chatcmpl-lcs","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini-2024-07-18"`
+		for _, e := range []string{
+			`{` + env + `,"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}`,
+			`{` + env + `,"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}`,
+			`{` + env + `,"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}`,
+			`[DONE]`,
+		} {
+			fmt.Fprintf(w, "data: %s\n\n", e)
+			w.(http.Flusher).Flush()
+			time.Sleep(30 * time.Millisecond)
+		}
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
