@@ -57,6 +57,11 @@ with -all, every package of the main module. Dependencies are never
 instrumented. Workspaces (go.work) are not consulted: only the main module's
 own directories are.
 
+A package main of the main module that has no directive itself, built while
+other packages are traced, still needs to flush its spans at exit: its copy
+gets a deferred trace.Stop at the top of func main, and os.Exit calls in main
+become trace.Exit (which flushes first). Every line keeps its number.
+
 Copies are cached by content under $TRACEGEN_CACHE (default: tracegen in the
 user cache directory, see os.UserCacheDir). A package directory whose files,
 go.mod, flags and tracegen binary are unchanged is not rewritten again, and

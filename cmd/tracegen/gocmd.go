@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -235,6 +236,40 @@ func (a *app) runGo(inv *goInvocation, overlay string) error {
 	return nil
 }
 
+// flushMain gives the main function of a package main that traces nothing
+// itself a deferred Stop (see addStop), and caches the result.
+func (ov *overlayBuild) flushMain(d *srcDir) (map[string]string, error) {
+	m := make(map[string]string)
+	entries, err := os.ReadDir(d.abs)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		path := filepath.Join(d.abs, name)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Contains(src, []byte("func main(")) {
+			continue
+		}
+		out, ok, err := addStop(path, src)
+		if err != nil || !ok {
+			continue // not this file; the go command reports syntax errors itself
+		}
+		cp, err := ov.cache.putCopy(path, out)
+		if err != nil {
+			return nil, err
+		}
+		m[path] = cp
+	}
+	return m, ov.cache.putManifest(d.key, m)
+}
+
 // countDirs counts the distinct directories of the files in set.
 func countDirs(set map[string]bool) int {
 	dirs := make(map[string]bool)
@@ -272,6 +307,17 @@ func (ov *overlayBuild) rewrite(dirs []*srcDir) (replace map[string]string, fres
 		if m, ok := ov.cache.manifest(d.key); ok {
 			for orig, cp := range m {
 				replace[orig] = cp
+			}
+			continue
+		}
+		if d.mainOnly {
+			m, err := ov.flushMain(d)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			for orig, cp := range m {
+				replace[orig] = cp
+				fresh[orig] = true
 			}
 			continue
 		}

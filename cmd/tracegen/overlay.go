@@ -56,6 +56,9 @@ type srcDir struct {
 	abs string // absolute directory
 	rel string // relative to the module root, "." for the root
 	key string // hash of everything the rewrite of this directory depends on
+	// mainOnly marks a package main with nothing to trace itself: it only
+	// gets a flushing main (addStop), and only when another package is traced.
+	mainOnly bool
 }
 
 // directiveMarker is the text whose presence makes a file a candidate.
@@ -65,7 +68,7 @@ var directiveMarker = []byte("//trace:")
 // cache keys. Directories the go command ignores (testdata, vendor, names
 // starting with . or _) and nested modules are skipped.
 func (ov *overlayBuild) scan() ([]*srcDir, error) {
-	var dirs []*srcDir
+	var dirs, mains []*srcDir
 	root := ov.mod.root
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -94,13 +97,20 @@ func (ov *overlayBuild) scan() ([]*srcDir, error) {
 		if err != nil {
 			return err
 		}
-		if sd != nil {
+		switch {
+		case sd == nil:
+		case sd.mainOnly:
+			mains = append(mains, sd)
+		default:
 			dirs = append(dirs, sd)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scanning module %s: %v", root, err)
+	}
+	if len(dirs) > 0 {
+		dirs = append(dirs, mains...)
 	}
 	return dirs, nil
 }
@@ -113,7 +123,7 @@ func (ov *overlayBuild) examine(abs, rel string) (*srcDir, *testMainDir, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var hasTests, hasTestMain bool
+	var hasTests, hasTestMain, hasMainFunc bool
 	pkgName := ""
 	h := sha256.New()
 	fmt.Fprintf(h, "tracegen overlay v1\x00%s\x00%s\x00all=%v tests=%v flags=%q rules=%s\x00", toolKey(), abs, ov.all, ov.tests, ov.flags, ov.rulesKey)
@@ -135,8 +145,11 @@ func (ov *overlayBuild) examine(abs, rel string) (*srcDir, *testMainDir, error) 
 		if strings.HasSuffix(name, "_test.go") {
 			hasTests = true
 			hasTestMain = hasTestMain || bytes.Contains(data, []byte("func TestMain("))
-		} else if pkgName == "" {
-			pkgName = packageClause(data)
+		} else {
+			if pkgName == "" {
+				pkgName = packageClause(data)
+			}
+			hasMainFunc = hasMainFunc || bytes.Contains(data, []byte("func main("))
 		}
 		nfiles++
 		fmt.Fprintf(h, "\x00%s\x00%d\x00", name, len(data))
@@ -149,10 +162,17 @@ func (ov *overlayBuild) examine(abs, rel string) (*srcDir, *testMainDir, error) 
 	if ov.flushTests && hasTests && !hasTestMain && pkgName != "" {
 		tm = &testMainDir{abs: abs, pkg: pkgName}
 	}
-	if !candidate || nfiles == 0 {
+	if nfiles == 0 {
 		return nil, tm, nil
 	}
-	return &srcDir{abs: abs, rel: rel, key: hex.EncodeToString(h.Sum(nil))}, tm, nil
+	mainOnly := !candidate && pkgName == "main" && hasMainFunc
+	if !candidate && !mainOnly {
+		return nil, tm, nil
+	}
+	if mainOnly {
+		h.Write([]byte("\x00main-only"))
+	}
+	return &srcDir{abs: abs, rel: rel, key: hex.EncodeToString(h.Sum(nil)), mainOnly: mainOnly}, tm, nil
 }
 
 // packageClause returns the package name of a Go file ("" when unreadable;
