@@ -16,6 +16,9 @@ import (
 
 // Call1 wraps f(ctx, a) (R, error).
 func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	if skip(ctx) {
+		return f(ctx, a)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
 		return f(ctx, a)
@@ -28,6 +31,9 @@ func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx con
 
 // Call1V wraps f(ctx, a, opts...) (R, error).
 func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	if skip(ctx) {
+		return f(ctx, a, opts...)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, opts...)
@@ -40,6 +46,9 @@ func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error
 
 // Call2V wraps f(ctx, a, b, opts...) (R, error).
 func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
+	if skip(ctx) {
+		return f(ctx, a, b, opts...)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, b, opts...)
@@ -52,6 +61,9 @@ func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R,
 
 // Call3 wraps f(ctx, a, b, c) (R, error).
 func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
+	if skip(ctx) {
+		return f(ctx, a, b, c3)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b, c3}})
 	if c == nil {
 		return f(ctx, a, b, c3)
@@ -64,6 +76,9 @@ func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, err
 
 // CallV wraps f(ctx, parts...) (R, error).
 func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
+	if skip(ctx) {
+		return f(ctx, parts...)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: anys(parts)()})
 	if c == nil {
 		return f(ctx, parts...)
@@ -78,6 +93,9 @@ func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx 
 // object and no error (openai-go and anthropic NewStreaming): the span stays
 // open until the stream is drained, fails or is closed.
 func Stream1V[A, O, S any](rule string, f func(context.Context, A, ...O) S, ctx context.Context, a A, opts ...O) S {
+	if skip(ctx) {
+		return f(ctx, a, opts...)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
 		return f(ctx, a, opts...)
@@ -93,6 +111,9 @@ func Stream1V[A, O, S any](rule string, f func(context.Context, A, ...O) S, ctx 
 // Callback2 wraps f(ctx, a, fn) error where fn is called once per response
 // element (Ollama's Chat and Generate, streaming or not).
 func Callback2[A, R any, F ~func(R) error](rule string, f func(context.Context, A, F) error, ctx context.Context, a A, fn F) error {
+	if skip(ctx) {
+		return f(ctx, a, fn)
+	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
 		return f(ctx, a, fn)
@@ -218,3 +239,7 @@ func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...
 	a, _ := any(b).(A)
 	return Call2V(rule, f, ctx, a, b2, opts...)
 }
+
+// skip is the fast path of every wrapper: tracing off, or a call already in
+// progress in ctx (which then gets no second span).
+func skip(ctx context.Context) bool { return !enabled() || FromContext(ctx) != nil }
