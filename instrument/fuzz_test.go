@@ -194,3 +194,30 @@ func TestStubTypeCheck(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStripSource feeds arbitrary (mostly damaged) instrumented files to
+// StripSource: it must never panic, and stripping twice changes nothing more.
+func FuzzStripSource(f *testing.F) {
+	golden, _ := filepath.Glob(filepath.Join("testdata", "golden", "*", "want.go.golden"))
+	for _, p := range golden {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		out, err := StripSource(src)
+		if err != nil {
+			return
+		}
+		again, err := StripSource(out)
+		if err != nil {
+			if _, perr := parser.ParseFile(token.NewFileSet(), "", out, parser.ParseComments); perr != nil {
+				return // the first strip left text that does not parse (the input's own damage)
+			}
+			t.Fatalf("second strip failed: %v\n%s", err, out)
+		}
+		if !bytes.Equal(again, out) {
+			t.Fatalf("strip is not idempotent:\n%s\n---\n%s", out, again)
+		}
+	})
+}
