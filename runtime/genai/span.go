@@ -47,7 +47,14 @@ func (s *spanRef) setAttr(key string, v any)  { s.s.SetAttr(key, v) }
 func (s *spanRef) setAttrValue(a record.Attr) { s.s.SetAttributes(a) }
 func (s *spanRef) captureContent() bool       { return s != nil && s.capture }
 func (s *spanRef) rename(name string)         { s.s.SetName(name) }
-func (s *spanRef) end(err error)              { s.s.Finish(err, nil) }
+
+// end records err and ends the span. It does not use Finish: Finish also
+// flushes when the span is the outermost on its goroutine, which would make
+// every top-level LLM call wait for the exporters.
+func (s *spanRef) end(err error) {
+	s.s.RecordError(err)
+	s.s.End()
+}
 
 // addFootprint adds the EcoLogits estimate of the remote call: its energy
 // as the span's llm energy, its CO2e and water computed for the provider's
