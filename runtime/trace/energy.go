@@ -88,8 +88,9 @@ type EnergyStats struct {
 	// Samples counts meter reads, Dumps goroutine dumps, SensorErrors
 	// intervals with a sensor error.
 	Samples, Dumps, SensorErrors uint64
-	// DumpCost is the mean wall time of one goroutine dump.
-	DumpCost time.Duration
+	// DumpCost is the mean wall time of one goroutine dump, DumpMax the
+	// longest, DumpTotal their sum.
+	DumpCost, DumpMax, DumpTotal time.Duration
 	// Interval is the sampling period in use.
 	Interval time.Duration
 }
@@ -395,6 +396,8 @@ func (s *sampler) attribute() {
 	s.dumpNanos += int64(cost)
 	s.lastCost = cost
 	s.tokens -= cost
+	s.stats.DumpMax = max(s.stats.DumpMax, cost)
+	s.stats.DumpTotal += cost
 
 	cpuW, gpuW := 0, 0
 	for _, g := range counts.gs {
