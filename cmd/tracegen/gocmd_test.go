@@ -92,6 +92,21 @@ func TestWriteFileAtomic(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
+	// Through a symbolic link: the target changes, the link stays a link.
+	link := filepath.Join(dir, "link.go")
+	if err := os.Symlink("x.go", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(link, []byte("via link")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("link replaced by a regular file (%v, %v)", fi.Mode(), err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "via link" {
+		t.Errorf("target holds %q, want \"via link\"", got)
+	}
+	os.Remove(link)
 	if err := writeFileAtomic(filepath.Join(dir, "missing.go"), []byte("x")); err == nil {
 		t.Error("writing a file that does not exist: want an error")
 	}
@@ -105,7 +120,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("err = %v, want one naming %s", err, path)
 		}
-		if got, _ := os.ReadFile(path); string(got) != "new" {
+		if got, _ := os.ReadFile(path); string(got) != "via link" {
 			t.Errorf("file changed to %q after a failed write", got)
 		}
 	}

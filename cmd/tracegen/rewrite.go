@@ -212,8 +212,12 @@ func (a *app) relError(e *instrument.Error) string {
 
 // writeFileAtomic replaces path with data: a temporary file in the same
 // directory, with the original's permission bits, renamed over it. Readers see
-// either the old or the new bytes, never a half-written file.
+// either the old or the new bytes, never a half-written file. A symbolic link
+// is written through: its target changes, the link stays.
 func writeFileAtomic(path string, data []byte) (err error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
