@@ -505,6 +505,7 @@ func TestNoDumpWithTooManyGoroutines(t *testing.T) {
 	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off")
 	old := maxDumpGoroutines
 	maxDumpGoroutines = 1
+	energyLogged.Delete("too-many-goroutines") // logged once per process
 	defer func() { maxDumpGoroutines = old }()
 	log := &syncBuffer{}
 	mem := setup(t, Config{ErrorLog: log})
@@ -520,8 +521,6 @@ func TestNoDumpWithTooManyGoroutines(t *testing.T) {
 		t.Errorf("dumps %d, span energy %v: want no dump and no attribution", st.Dumps, recs["busy"].Impact.EnergyKWh)
 	}
 	if !strings.Contains(log.String(), "not split among spans") {
-		// energyLogOnce logs once per process; an earlier test may have
-		// logged it already only if it set the same threshold, which none does.
 		t.Errorf("no log line about the skipped dumps; log: %q", log.String())
 	}
 }
