@@ -116,6 +116,9 @@ func (a *app) goCommand(args []string) error {
 			wd = filepath.Join(a.dir, wd)
 		}
 	}
+	if wd, err = filepath.Abs(wd); err != nil {
+		return err
+	}
 	root := findModuleRoot(wd)
 	if root == "" {
 		a.logf("go %s: no go.mod in %s or any parent directory; tracegen instruments the packages of the main module", inv.sub, wd)
