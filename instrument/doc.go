@@ -41,11 +41,14 @@
 // block, StripSource still recognises it by its tracegen alias, provided
 // nothing but generated code uses it, so a later run never instruments twice.
 //
-// Overlay output (tracegen go build|test|run|vet) moves no original line: the
-// generated statements go on the line of the opening brace, the import goes on
-// the package clause line, and the file starts with a //line directive naming
-// the original, so compiler errors, stack traces and runtime.Caller report the
-// user's file and line. Columns on a line that received code may be shifted.
+// Overlay output (tracegen go build|test|run|vet) keeps every original token
+// at its file, line and column as the compiler sees them: the file starts with
+// a //line directive naming the original, the generated statements sit on a
+// line of their own between //line directives that give them the brace's line
+// and put the rest of that line back where it was, mid-line edits are followed
+// by a /*line L:C*/ comment, and the import goes on the package clause line.
+// Compiler errors, stack traces and runtime.Caller report the user's positions. A file already instrumented in place is built
+// as it is when up to date, and reported as an error when it is stale.
 //
 // # Directives
 //

@@ -86,6 +86,35 @@ func importsAny(src []byte, paths []string) bool {
 // statements are not wrapped in Bind there.
 func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc, goVersion string) ([]*File, []*Error) {
 	var errs []*Error
+	if cfg.Mode == Overlay && !cfg.Strip {
+		// Files instrumented in place are built as they are, but only when they
+		// are up to date: otherwise the build would silently miss annotations.
+		var marked []int
+		for i, f := range files {
+			if bytes.Contains(f.orig, []byte(importMarker)) {
+				marked = append(marked, i)
+			}
+		}
+		if len(marked) > 0 {
+			icfg := cfg
+			icfg.Mode = InPlace
+			inPlace, ierrs := processPackage(icfg, pkgPath, pkgName, files, typeCheck, goVersion)
+			errs = append(errs, ierrs...)
+			for _, i := range marked {
+				if len(ierrs) == 0 && inPlace[i].Changed {
+					errs = append(errs, &Error{Pos: token.Position{Filename: files[i].path, Line: 1, Column: 1},
+						Msg: "instrumented in place but out of date; run tracegen (go generate) or tracegen -strip first"})
+				}
+			}
+			if len(errs) > 0 {
+				out := make([]*File, len(files))
+				for i, f := range files {
+					out[i] = &File{Path: f.path, Package: pkgPath, Orig: f.orig, New: f.orig}
+				}
+				return finish(out), errs
+			}
+		}
+	}
 	out := make([]*File, len(files))
 	base := make([][]byte, len(files))
 	for i, f := range files {

@@ -387,3 +387,25 @@ func main() {
 		t.Errorf("import not on the package line:\n%s", out)
 	}
 }
+
+func TestOverlayOfInPlaceFiles(t *testing.T) {
+	src := "package p\n\n//trace:span\nfunc f() error { return nil }\n\nfunc g() {}\n"
+	inPlace, errs := instrumentOne(t, src, Config{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	// Up to date: built as it is.
+	out, errs := instrumentOne(t, inPlace, Config{Mode: Overlay})
+	if len(errs) > 0 || out != inPlace {
+		t.Fatalf("up-to-date in-place file changed in overlay mode (errors %v):\n%s", errs, out)
+	}
+	// A directive added since: the overlay must not silently build the old instrumentation.
+	stale := strings.Replace(inPlace, "func g() {}", "//trace:span\nfunc g() {}", 1)
+	out, errs = instrumentOne(t, stale, Config{Mode: Overlay})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "/src/p/p.go:1:1: instrumented in place but out of date") {
+		t.Fatalf("errors %v, want one out-of-date error", errs)
+	}
+	if out != stale {
+		t.Errorf("file changed despite the error")
+	}
+}
