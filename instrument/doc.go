@@ -46,7 +46,7 @@
 // a //line directive naming the original, the generated statements sit on a
 // line of their own between //line directives that give them the brace's line
 // and put the rest of that line back where it was, mid-line edits are followed
-// by a /*line L:C*/ comment, and the import goes on the package clause line.
+// by a /*line :L:C*/ comment, and the import goes on the package clause line.
 // Compiler errors, stack traces and runtime.Caller report the user's positions. A file already instrumented in place is built
 // as it is when up to date, and reported as an error when it is stale.
 //
