@@ -139,6 +139,11 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool) ([]*span, str
 			t.Fatalf("no SDK call was routed through runtime/genai:\n%s", after)
 		}
 		out = run(t, dir, runEnv, "go", "run", ".")
+		// -strip gives back the exact original source.
+		run(t, dir, goenv, tool, "-strip", "./...")
+		if stripped, _ := os.ReadFile(filepath.Join(dir, "main.go")); !bytes.Equal(stripped, before) {
+			t.Errorf("tracegen -strip did not restore %s/main.go:\n%s", name, stripped)
+		}
 	}
 	spans := readSpans(t, jsonl)
 	for _, s := range spans {
