@@ -52,8 +52,9 @@ directives), so stack traces, runtime.Caller and compiler errors name the
 user's own file and line.
 
 The packages instrumented are those of the main module (the module of the
-working directory, or of -C dir) whose .go files hold a //trace: directive;
-with -all, every package of the main module. Dependencies are never
+working directory, or of -C dir) whose .go files hold a //trace: directive or
+import an LLM SDK that a rule names; with -all, every package of the main
+module. Dependencies are never
 instrumented. Workspaces (go.work) are not consulted: only the main module's
 own directories are.
 
@@ -120,8 +121,9 @@ message and nothing of its package is written.
 		Comma-separated build tags used when loading packages. In overlay
 		builds, -tags given to the go command is used too.
 	-rules file.yaml
-		Extra LLM call rules. Not supported yet in this build: tracegen
-		says so and exits 2.
+		Extra LLM call rules, added to the built-in ones (tracegen rules
+		lists those; the schema is in docs/llm.md). A problem in the file
+		is reported as file:line:col: keyword: message, and exits 2.
 
 -check, -diff and -strip only apply to in-place rewriting; with go they are
 a usage error.
