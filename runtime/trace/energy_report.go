@@ -76,8 +76,7 @@ func isEnded(s *Span) bool {
 
 // Impact returns the aggregated impact of the trace of the span in ctx (or
 // of the goroutine's current span): the local root span with everything
-// that ended beneath it, plus the spans still running between the root and
-// the span in ctx. It first takes an energy sample, so
+// beneath it, ended or still running on any goroutine. It first takes an energy sample, so
 // energy used up to the call is included; when the root has just ended it
 // waits (until ctx is done, at most one second) for its final numbers.
 // Without a span it returns the zero TraceImpact.
@@ -109,14 +108,28 @@ func Impact(ctx context.Context) TraceImpact {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	// Running: the root plus the running spans between it and s, whose
-	// energy has not rolled up yet. Spans still running on other goroutines
-	// are counted once they end (reading them from here would race with
-	// their goroutine).
+	// Running: the root plus every running span beneath it, whose energy
+	// has not rolled up yet: the spans between the root and s, and those
+	// current on other goroutines with the root among their ancestors (spans
+	// are published as current only once fully built, so their parent links
+	// may be read here).
 	set := map[*Span]bool{root: true}
 	for x, n := s, 0; x != nil && x != root && n < maxChain; x, n = x.parent, n+1 {
 		set[x] = true
 	}
+	eachCurrentSpan(func(_ int64, c *Span) bool {
+		var chain []*Span
+		for x, n := c, 0; x != nil && n < maxChain; x, n = x.parent, n+1 {
+			if x == root {
+				for _, y := range chain {
+					set[y] = true
+				}
+				break
+			}
+			chain = append(chain, x)
+		}
+		return true
+	})
 	ti := TraceImpact{TraceID: root.TraceID()}
 	var joules [record.NumEnergySources]float64
 	for x := range set {

@@ -524,3 +524,27 @@ func TestNoDumpWithTooManyGoroutines(t *testing.T) {
 		t.Errorf("no log line about the skipped dumps; log: %q", log.String())
 	}
 }
+
+func TestImpactIncludesRunningChildren(t *testing.T) {
+	energyEnv(t, "TRACEGEN_GPU", "off")
+	setup(t, Config{})
+	ctx, root := Start(context.Background(), "root")
+	started, release := make(chan *Span), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, s := Start(ctx, "child")
+		defer s.End()
+		s.AddEnergy(record.EnergyCPU, 7)
+		started <- s
+		<-release
+	}()
+	<-started
+	ti := Impact(ctx)
+	close(release)
+	<-done
+	root.End()
+	if ti.BySource["cpu"] < 7/3.6e6 {
+		t.Errorf("Impact while the child runs = %+v, want its 7 J included", ti)
+	}
+}
