@@ -104,10 +104,21 @@ func (a *app) goCommand(args []string) error {
 		// The go command builds with the tags the files were selected with.
 		inv.args = append([]string{"-tags=" + a.opts.tags}, inv.args...)
 	}
+	overlay, err := a.prepareOverlay(inv, start)
+	if err != nil {
+		return err
+	}
+	return a.runGo(inv, overlay)
+}
+
+// prepareOverlay finds the main module, rewrites (or takes from the cache)
+// what it must instrument and returns the overlay file ("" for none).
+func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error) {
+	var err error
 	wd := a.dir
 	if wd == "" {
 		if wd, err = os.Getwd(); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if inv.chdir != "" {
@@ -117,23 +128,23 @@ func (a *app) goCommand(args []string) error {
 		}
 	}
 	if wd, err = filepath.Abs(wd); err != nil {
-		return err
+		return "", err
 	}
 	root := findModuleRoot(wd)
 	if root == "" {
 		a.logf("go %s: no go.mod in %s or any parent directory; tracegen instruments the packages of the main module", inv.sub, wd)
 		a.exitAtLeast(exitUsage)
-		return errSilent
+		return "", errSilent
 	}
 	mi, err := readModule(root)
 	if err != nil {
 		a.logf("go %s: reading go.mod: %v", inv.sub, err)
 		a.exitAtLeast(exitUsage)
-		return errSilent
+		return "", errSilent
 	}
 	cache, err := openCache()
 	if err != nil {
-		return err
+		return "", err
 	}
 	ov := &overlayBuild{
 		mod:   mi,
@@ -147,12 +158,12 @@ func (a *app) goCommand(args []string) error {
 	a.setOverlayRules(ov)
 	dirs, err := ov.scan()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(dirs) > 0 && !mi.requires {
 		a.logf("%s", missingRequire(mi))
 		a.exitAtLeast(exitUsage)
-		return errSilent
+		return "", errSilent
 	}
 	replace, fresh, errs, err := ov.rewrite(dirs)
 	var loadErr *loadError
@@ -163,17 +174,17 @@ func (a *app) goCommand(args []string) error {
 		a.logf("warning: not instrumenting: %v", loadErr.err)
 		replace = nil
 	} else if err != nil {
-		return err
+		return "", err
 	}
 	for _, e := range errs {
 		a.errorf(exitFail, "%s", a.relError(e))
 	}
 	if len(errs) > 0 {
-		return errSilent
+		return "", errSilent
 	}
 	if len(replace) > 0 {
 		if err := ov.addTestMains(replace); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if a.opts.verb {
@@ -191,14 +202,14 @@ func (a *app) goCommand(args []string) error {
 	overlay := ""
 	if len(replace) > 0 {
 		if overlay, err = cache.writeOverlay(replace); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if a.opts.verb {
 		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates, %d rewritten)",
 			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), countDirs(fresh))
 	}
-	return a.runGo(inv, overlay)
+	return overlay, nil
 }
 
 // runGo runs the real go command and takes over its exit status.
