@@ -16,12 +16,12 @@ func TestOpenAIGo(t *testing.T) {
 func testOpenAIGo(t *testing.T, overlay bool) {
 	spans, out := instrumentAndRunMode(t, "openaigo", overlay)
 	llm := llmSpans(t, spans, "main.run")
-	if len(llm) != 5 {
+	if len(llm) != 7 {
 		names := []string{}
 		for _, s := range llm {
 			names = append(names, s.Name)
 		}
-		t.Fatalf("got %d LLM spans %v, want 5 (chat, stream, stream without usage, embeddings, responses)\n%s", len(llm), names, out)
+		t.Fatalf("got %d LLM spans %v, want 7 (chat, stream, stream without usage, embeddings, responses, responses stream, failing chat)\n%s", len(llm), names, out)
 	}
 	check(t, llm[0], expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
 		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", in: 9, out: 12, cacheRead: 4, reasoning: 2,
@@ -35,4 +35,12 @@ func testOpenAIGo(t *testing.T, overlay bool) {
 		respModel: "text-embedding-3-small", in: 5, out: 0})
 	check(t, llm[4], expect{name: "chat gpt-4o", provider: "openai", respModel: "gpt-4o-2024-08-06",
 		respID: "resp_123", in: 7, out: 3, finish: "completed", impact: true})
+	// Responses stream: id, model and usage from the response.completed event.
+	check(t, llm[5], expect{name: "chat gpt-4o", provider: "openai", respModel: "gpt-4o-2024-08-06",
+		respID: "resp_456", in: 7, out: 3, finish: "completed", stream: true, minStream: 2 * 30 * time.Millisecond, impact: true})
+	bad := llm[6]
+	if bad.Name != "chat no-such-model" || bad.Status != "error" || bad.str("error.type") != "*apierror.Error" {
+		t.Errorf("failing call: name %q status %q error.type %q, want an error span typed *apierror.Error (openai.Error is an alias)",
+			bad.Name, bad.Status, bad.str("error.type"))
+	}
 }

@@ -90,6 +90,23 @@ func run(ctx context.Context, client openai.Client) error {
 		return fmt.Errorf("responses: %w", err)
 	}
 	fmt.Println("responses:", r.OutputText())
+
+	rs := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{
+		Model: openai.ChatModelGPT4o,
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("Hi slowly")},
+	})
+	for rs.Next() {
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("responses stream: %w", err)
+	}
+
+	// A failing call: the span records the error, the program handles it.
+	_, err = client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "no-such-model",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("?")},
+	})
+	fmt.Println("bad model error:", err != nil)
 	return nil
 }
 
@@ -106,6 +123,12 @@ func fake(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(body, &req)
 	switch r.URL.Path {
 	case "/v1/chat/completions":
+		if req.Model == "no-such-model" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}}`)
+			return
+		}
 		if req.Stream {
 			streamChat(w, req.Model, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 			return
@@ -119,6 +142,10 @@ func fake(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2,0.3]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}`)
 	case "/v1/responses":
+		if req.Stream {
+			streamResponses(w)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"id":"resp_123","object":"response","status":"completed","model":"gpt-4o-2024-08-06","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Hi","annotations":[]}]}],"usage":{"input_tokens":7,"input_tokens_details":{"cached_tokens":1},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":10}}`)
 	default:
@@ -139,6 +166,21 @@ func streamChat(w http.ResponseWriter, model string, usage bool) {
 	events = append(events, `[DONE]`)
 	for _, e := range events {
 		fmt.Fprintf(w, "data: %s\n\n", e)
+		w.(http.Flusher).Flush()
+		time.Sleep(chunkGap)
+	}
+}
+
+func streamResponses(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	resp := `{"id":"resp_456","object":"response","status":"%s","model":"gpt-4o-2024-08-06","output":[]%s}`
+	for _, e := range [][2]string{
+		{"response.created", `{"type":"response.created","sequence_number":0,"response":` + fmt.Sprintf(resp, "in_progress", "") + `}`},
+		{"response.output_text.delta", `{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}`},
+		{"response.completed", `{"type":"response.completed","sequence_number":2,"response":` + fmt.Sprintf(resp, "completed",
+			`,"usage":{"input_tokens":7,"input_tokens_details":{"cached_tokens":0},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":10}`) + `}`},
+	} {
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e[0], e[1])
 		w.(http.Flusher).Flush()
 		time.Sleep(chunkGap)
 	}
