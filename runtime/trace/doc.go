@@ -46,9 +46,13 @@
 //
 // # Cost when enabled
 //
-// A *Span is its own context.Context (it embeds the parent context), keeps
-// its first four attributes inline and enters the queue without
-// allocating, so a span costs one allocation.
+// A *Span is its own context.Context (it embeds the parent context), so
+// Start allocates one object and no context.WithValue; the record keeps its
+// first four attributes inline and enters the queue without allocating.
+// When every exporter releases records after Export
+// (export.RecordReleaser: json, jsonl), records are recycled through a pool
+// and a span is a 152-byte allocation; otherwise span and record are one
+// allocation that exporters may keep. Spans themselves are never reused.
 //
 // # Failures
 //
