@@ -61,6 +61,15 @@ func run(ctx context.Context, client *genai.Client) error {
 		return fmt.Errorf("send: %w", err)
 	}
 	fmt.Println("chat:", reply.Text())
+
+	text.Reset()
+	for chunk, err := range chat.SendMessageStream(ctx, genai.Part{Text: "Again, slowly"}) {
+		if err != nil {
+			return fmt.Errorf("chat stream: %w", err)
+		}
+		text.WriteString(chunk.Text())
+	}
+	fmt.Println("chat stream:", text.String())
 	return nil
 }
 
