@@ -38,11 +38,17 @@ func TestMain(m *testing.M) {
 		n, _ := strconv.Atoi(os.Getenv("EXPORT_TEST_N"))
 		j := NewJSONL(path)
 		big := strings.Repeat("x", 6000) // lines larger than PIPE_BUF
+		// Batches of 25 lines of ~6 KB: several whole-line chunk writes
+		// per Export.
+		var batch []*record.Record
 		for i := 0; i < n; i++ {
-			r := rec(fmt.Sprint("p", os.Getpid()), 1, byte(i%250+1), 0, record.String("pad", big), record.Int("i", i))
-			if err := j.Export(context.Background(), []*record.Record{r}); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
+			batch = append(batch, rec(fmt.Sprint("p", os.Getpid()), 1, byte(i%250+1), 0, record.String("pad", big), record.Int("i", i)))
+			if len(batch) == 25 || i == n-1 {
+				if err := j.Export(context.Background(), batch); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(1)
+				}
+				batch = batch[:0]
 			}
 		}
 		if err := j.Shutdown(context.Background()); err != nil {
@@ -81,13 +87,21 @@ func TestJSONLConcurrentProcesses(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	lines := 0
 	perProc := map[string]int{}
+	next := map[string]float64{}
 	for sc.Scan() {
 		lines++
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %d is not one JSON object (interleaved write?): %v", lines, err)
 		}
-		perProc[m["name"].(string)]++
+		name := m["name"].(string)
+		perProc[name]++
+		// Each process's lines appear in its own order.
+		i := m["attributes"].(map[string]any)["i"].(float64)
+		if i != next[name] {
+			t.Fatalf("process %s: line i=%v where %v was expected", name, i, next[name])
+		}
+		next[name]++
 	}
 	if lines != procs*each || len(perProc) != procs {
 		t.Errorf("%d lines from %d processes, want %d from %d", lines, len(perProc), procs*each, procs)

@@ -47,8 +47,11 @@ func (j *JSON) ReleasesRecords() bool { return true }
 
 // JSONL appends one JSON line per record to a file. The file is opened on
 // the first export (so a program that records nothing creates nothing),
-// with O_APPEND, and every line goes out in a single write(2): several
-// processes appending to the same file never interleave within a line.
+// with O_APPEND, and lines go out in whole-line writes: each write(2)
+// carries one or more complete lines, at most jsonlChunk bytes unless a
+// single line is longer. An O_APPEND write to a local file is atomic, so
+// several processes appending to the same file never interleave within a
+// line.
 type JSONL struct {
 	path string
 
@@ -57,6 +60,10 @@ type JSONL struct {
 	openErr error
 	buf     []byte
 }
+
+// jsonlChunk bounds one write: large enough to batch many spans into one
+// system call, small enough to stay far from short-write territory.
+const jsonlChunk = 64 << 10
 
 // DefaultJSONLPath is the file TRACEGEN_EXPORTER=jsonl writes when
 // TRACEGEN_JSONL_PATH is not set, relative to the working directory.
@@ -84,15 +91,32 @@ func (j *JSONL) Export(_ context.Context, records []*record.Record) error {
 	if j.openErr != nil {
 		return j.openErr
 	}
+	b := j.buf[:0]
 	for _, r := range records {
-		b := r.AppendJSON(j.buf[:0])
+		start := len(b)
+		b = r.AppendJSON(b)
 		b = append(b, '\n')
-		if cap(b) <= 1<<20 {
-			j.buf = b
+		if len(b) > jsonlChunk && start > 0 {
+			// The new line does not fit: write the complete lines before it.
+			if err := j.write(b[:start]); err != nil {
+				return err
+			}
+			b = append(b[:0], b[start:]...)
 		}
-		if _, err := j.f.Write(b); err != nil {
-			return fmt.Errorf("jsonl exporter: %s: %w", j.path, err)
-		}
+	}
+	err := j.write(b)
+	if cap(b) <= 4*jsonlChunk {
+		j.buf = b[:0]
+	}
+	return err
+}
+
+func (j *JSONL) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := j.f.Write(b); err != nil {
+		return fmt.Errorf("jsonl exporter: %s: %w", j.path, err)
 	}
 	return nil
 }
