@@ -177,3 +177,23 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf = r.AppendJSON(buf[:0])
 	}
 }
+
+// FuzzAppendString checks that every string encodes to valid JSON that
+// decodes back to the same text (invalid UTF-8 becoming U+FFFD, as with
+// encoding/json).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a\"b", "\x00\xff", "<&>", "\u2028", "é😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("AppendString(%q) = %s: invalid JSON: %v", s, b, err)
+		}
+		want, _ := json.Marshal(s)
+		if string(b) != string(want) {
+			t.Fatalf("AppendString(%q) = %s, encoding/json gives %s", s, b, want)
+		}
+	})
+}
