@@ -16,11 +16,13 @@ func TestOllama(t *testing.T) {
 	check(t, llm[0], expect{name: "chat llama3.2", provider: "ollama", operation: "chat",
 		respModel: "llama3.2", in: 11, out: 7, finish: "stop",
 		stream: true, minStream: 3 * 30 * time.Millisecond, impact: true})
-	// An Ollama callback call reports a first chunk even when not streaming;
-	// the span says stream=false as the request asked.
+	// Stream: &false: one callback, no stream, no time to first chunk.
 	g := llm[1]
 	if g.Name != "text_completion llama3.2" || g.Attrs["gen_ai.request.stream"] != false {
 		t.Errorf("generate span %q stream=%v", g.Name, g.Attrs["gen_ai.request.stream"])
+	}
+	if _, ok := g.Attrs["gen_ai.response.time_to_first_chunk"]; ok {
+		t.Errorf("non-streaming generate has a time to first chunk")
 	}
 	if in, _ := g.num("gen_ai.usage.input_tokens"); in != 5 {
 		t.Errorf("generate input tokens %v, want 5", in)

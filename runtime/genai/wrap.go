@@ -121,7 +121,9 @@ func Callback2[A, R any, F ~func(R) error](rule string, f func(context.Context, 
 	defer endOnPanic(c)
 	acc := newAccumulator(c, spec)
 	err := f(ctx, a, F(func(r R) error {
-		c.FirstChunk()
+		if c.req.Stream {
+			c.FirstChunk()
+		}
 		acc.add(r)
 		if fn == nil {
 			return nil
