@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -194,6 +195,27 @@ func FuzzAppendString(f *testing.F) {
 		want, _ := json.Marshal(s)
 		if string(b) != string(want) {
 			t.Fatalf("AppendString(%q) = %s, encoding/json gives %s", s, b, want)
+		}
+	})
+}
+
+// FuzzRecordJSON checks that any names, keys and values give one valid
+// JSON object per record.
+func FuzzRecordJSON(f *testing.F) {
+	f.Add("span", "k", "v", 1.5, int64(3))
+	f.Add("", "", "\xff", math.NaN(), int64(-1))
+	f.Fuzz(func(t *testing.T, name, key, val string, fl float64, n int64) {
+		r := sample()
+		r.Name = name
+		r.Attrs = []Attr{String(key, val), Float64(key+"f", fl), Int64(key+"n", n), Any(key+"a", []string{val})}
+		r.Events = []Event{{Name: val, Attrs: []Attr{String(key, val)}}}
+		r.Impact.CO2eG = fl
+		b := r.AppendJSON(nil)
+		if !json.Valid(b) {
+			t.Fatalf("invalid JSON: %s", b)
+		}
+		if bytes.IndexByte(b, '\n') >= 0 {
+			t.Fatalf("newline inside a JSONL record: %s", b)
 		}
 	})
 }
