@@ -449,7 +449,14 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 			args += ", " + strings.Join(opts, ", ")
 		}
 		if ctxName != "" {
-			lines = append(lines, fmt.Sprintf("%s, %s := %s.Start(%s, %s)", ctxName, span, A, ctxName, args))
+			// Rebind the parameter so callees nest, unless the function keeps,
+			// returns or compares it: then code that relies on getting the
+			// caller's context back (cobra's ExecuteContext) must still do so.
+			lhs := ctxName
+			if ctxEscapes(body, ctxName) {
+				lhs = "_"
+			}
+			lines = append(lines, fmt.Sprintf("%s, %s := %s.Start(%s, %s)", lhs, span, A, ctxName, args))
 		} else {
 			lines = append(lines, fmt.Sprintf("%s := %s.Begin(%s)", span, A, args))
 		}
@@ -503,6 +510,73 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 	}
 	r.res.edits = append(r.res.edits, sigEdits...)
 	r.insertLines(body, lines, params, results)
+}
+
+// ctxEscapes reports whether name is used in body other than as a call
+// argument, a method call receiver (ctx.Err()) or the target of an assignment.
+// It is syntactic and errs on the side of "escapes".
+func ctxEscapes(body *ast.BlockStmt, name string) bool {
+	escapes := false
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if escapes {
+			return false
+		}
+		if id, ok := n.(*ast.Ident); ok && id.Name == name && !ctxUseOK(stack, id) {
+			escapes = true
+			return false
+		}
+		stack = append(stack, n)
+		return true
+	})
+	return escapes
+}
+
+// ctxUseOK reports whether the use id (with its ancestors in stack) keeps the
+// context inside the function: a call argument, a method call receiver, an
+// assignment target, or not the variable at all (a selector or field name).
+func ctxUseOK(stack []ast.Node, id *ast.Ident) bool {
+	if len(stack) == 0 {
+		return false
+	}
+	switch p := stack[len(stack)-1].(type) {
+	case *ast.CallExpr:
+		for _, a := range p.Args {
+			if a == id {
+				return true
+			}
+		}
+	case *ast.SelectorExpr:
+		if p.Sel == id {
+			return true
+		}
+		if p.X == id && len(stack) > 1 {
+			if call, ok := stack[len(stack)-2].(*ast.CallExpr); ok && call.Fun == p {
+				return true
+			}
+		}
+	case *ast.AssignStmt:
+		for _, l := range p.Lhs {
+			if l == id {
+				return true
+			}
+		}
+	case *ast.KeyValueExpr:
+		return p.Key == id
+	case *ast.Field:
+		return true // a parameter of a nested function literal declares its own name
+	case *ast.ValueSpec:
+		for _, n := range p.Names {
+			if n == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // insertLines places the generated statements at the top of body.

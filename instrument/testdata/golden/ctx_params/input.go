@@ -42,3 +42,23 @@ var ctx = stdctx.Background()
 func usesOuterCtx(_ stdctx.Context) error {
 	return ctx.Err()
 }
+
+type command struct{ ctx stdctx.Context }
+
+// ExecuteContext keeps the caller's context: it is not rebound, so
+// c.ctx == ctx still holds for the caller.
+//
+//trace:span
+func (c *command) ExecuteContext(ctx stdctx.Context) error {
+	c.ctx = ctx
+	return nil
+}
+
+// passes only hands ctx to callees: it is rebound so they nest.
+//
+//trace:span
+func passes(ctx stdctx.Context) error {
+	ctx, cancel := stdctx.WithCancel(ctx)
+	defer cancel()
+	return notFirst(1, ctx)
+}
