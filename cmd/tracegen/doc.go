@@ -67,7 +67,8 @@ Copies are cached by content under $TRACEGEN_CACHE (default: tracegen in the
 user cache directory, see os.UserCacheDir). A package directory whose files,
 go.mod, flags and tracegen binary are unchanged is not rewritten again, and
 directories without a directive are only read, never loaded or type-checked.
-The cache is safe to delete at any time.
+The cache is safe to delete at any time; entries unused for 5 days are
+removed automatically.
 
 For go run and go test, when TRACEGEN_EXPORTER is not set in the
 environment (or is empty), tracegen sets TRACEGEN_EXPORTER=stdout for the child, so spans

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseGoArgs(t *testing.T) {
@@ -263,5 +264,46 @@ func TestMissingRequire(t *testing.T) {
 	}
 	if self, err = readModule(root); err != nil || !self.requires {
 		t.Errorf("tracegen's own module: requires = %v, %v", self.requires, err)
+	}
+}
+
+func TestCacheTrim(t *testing.T) {
+	t.Setenv("TRACEGEN_CACHE", filepath.Join(t.TempDir(), "cache"))
+	c, err := openCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := c.putCopy("/src/old.go", []byte("package old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, err := c.putCopy("/src/used.go", []byte("package used"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.putManifest("k", map[string]string{"/src/used.go": used}); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-2 * trimAge)
+	for _, p := range []string{old, used, filepath.Join(c.dir, "dirs", "k.json")} {
+		if err := os.Chtimes(p, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A cache hit marks the manifest and its copy as used.
+	if _, ok := c.manifest("k"); !ok {
+		t.Fatal("manifest missing")
+	}
+	// openCache trimmed already: no second trim within the interval.
+	c.trim(time.Now())
+	if _, err := os.Stat(old); err != nil {
+		t.Error("trimmed twice within one interval")
+	}
+	c.trim(time.Now().Add(trimInterval + time.Minute))
+	if _, err := os.Stat(old); err == nil {
+		t.Error("entry unused for twice trimAge survived the trim")
+	}
+	if _, ok := c.manifest("k"); !ok {
+		t.Error("entry used just now was trimmed")
 	}
 }

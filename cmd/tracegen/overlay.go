@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tracegen-dev/tracegen/instrument"
 )
@@ -252,7 +253,9 @@ func openCache() (*cache, error) {
 			return nil, fmt.Errorf("cache: %v", err)
 		}
 	}
-	return &cache{dir: dir}, nil
+	c := &cache{dir: dir}
+	c.trim(time.Now())
+	return c, nil
 }
 
 // manifest returns the replacements stored for a directory key; ok is false
@@ -271,7 +274,52 @@ func (c *cache) manifest(key string) (map[string]string, bool) {
 			return nil, false
 		}
 	}
+	c.touch(filepath.Join(c.dir, "dirs", key+".json"))
+	for _, cp := range m {
+		c.touch(cp)
+	}
 	return m, true
+}
+
+// Cache trimming, in the spirit of the go command's build cache: entries
+// used recently have a recent modification time (touch refreshes it at most
+// once an hour), and once a day openCache removes entries unused for
+// trimAge. A manifest whose copy was removed is a miss and is made again.
+const (
+	trimAge      = 5 * 24 * time.Hour
+	trimInterval = 24 * time.Hour
+	touchAfter   = time.Hour
+)
+
+// touch marks a cache file as used.
+func (c *cache) touch(path string) {
+	if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > touchAfter {
+		now := time.Now()
+		os.Chtimes(path, now, now)
+	}
+}
+
+// trim removes the entries unused for trimAge, at most once per
+// trimInterval. It is best effort: a failure only leaves files behind.
+func (c *cache) trim(now time.Time) {
+	stamp := filepath.Join(c.dir, "trim.txt")
+	if fi, err := os.Stat(stamp); err == nil && now.Sub(fi.ModTime()) < trimInterval {
+		return
+	}
+	if err := os.WriteFile(stamp, []byte(now.UTC().Format(time.RFC3339)+"\n"), 0o666); err != nil {
+		return
+	}
+	for _, sub := range []string{"overlay", "dirs"} {
+		entries, err := os.ReadDir(filepath.Join(c.dir, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > trimAge {
+				os.Remove(filepath.Join(c.dir, sub, e.Name()))
+			}
+		}
+	}
 }
 
 // putManifest records the replacements of a directory (possibly none).
@@ -296,6 +344,7 @@ func (c *cache) putCopy(orig string, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	path := filepath.Join(c.dir, "overlay", hex.EncodeToString(sum[:16])+"-"+filepath.Base(orig))
 	if _, err := os.Stat(path); err == nil {
+		c.touch(path)
 		return path, nil
 	}
 	return path, c.put(path, data)
@@ -310,6 +359,7 @@ func (c *cache) writeOverlay(replace map[string]string) (string, error) {
 	sum := sha256.Sum256(data)
 	path := filepath.Join(c.dir, "overlay", hex.EncodeToString(sum[:16])+".json")
 	if _, err := os.Stat(path); err == nil {
+		c.touch(path)
 		return path, nil
 	}
 	return path, c.put(path, data)
