@@ -29,9 +29,8 @@ func startSpan(ctx context.Context, name string, start time.Time, attrs []record
 	if s == nil || !s.IsRecording() {
 		return ctx, nil
 	}
-	if time.Since(start) > time.Millisecond {
-		s.SetStartTime(start)
-	}
+	// The call's clock (time to first chunk, latency) and the span's agree.
+	s.SetStartTime(start)
 	return ctx, &spanRef{s: s, capture: captureOn()}
 }
 
