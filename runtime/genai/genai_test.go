@@ -583,3 +583,35 @@ func TestStreamOptionTimesFirstChunk(t *testing.T) {
 		t.Errorf("time to first chunk without streaming")
 	}
 }
+
+func TestStreamEventsCloseEarly(t *testing.T) {
+	mem := memory(t)
+	in := int32(1)
+	es := &eventStream{ch: make(chan bEvent)}
+	go func() {
+		for i := 0; i < 3; i++ {
+			es.ch <- &memberMeta{bMeta{&bUsage{&in, &in}}}
+		}
+		close(es.ch)
+	}()
+	model := "m"
+	o, _ := Call1V("bedrock.converse.stream", func(context.Context, *bInput, ...func(*struct{})) (*converseOut, error) {
+		return &converseOut{es}, nil
+	}, context.Background(), &bInput{&model})
+	events := StreamEvents(o.GetStream().Events)
+	<-events // read one event, then stop reading and close
+	StreamClose(o.GetStream().Close)
+	r := onlySpan(t, mem)
+	if r.Status == record.StatusError {
+		t.Errorf("early close marked the call failed")
+	}
+	// The forwarder must give up instead of blocking on the unread channel.
+	deadline := time.After(5 * time.Second)
+	for range events {
+		select {
+		case <-deadline:
+			t.Fatal("forwarding goroutine still running after Close")
+		default:
+		}
+	}
+}

@@ -23,8 +23,11 @@ type streamState struct {
 	mu   sync.Mutex
 	acc  *accumulator
 	done bool
-	// events is set once the events channel has been wrapped.
+	// events is set once the events channel has been wrapped; stop is
+	// closed when the stream finishes, releasing the forwarding goroutine
+	// when the program stopped reading (break, then Close).
 	events atomic.Bool
+	stop   chan struct{}
 }
 
 var (
@@ -39,7 +42,7 @@ func track(c *Call, spec *Spec, s any) bool {
 	if isNil(s) {
 		return false
 	}
-	st := &streamState{call: c, spec: spec, src: s, acc: newAccumulator(c, spec)}
+	st := &streamState{call: c, spec: spec, src: s, acc: newAccumulator(c, spec), stop: make(chan struct{})}
 	ok := false
 	safely(func() {
 		v := reflect.ValueOf(s)
@@ -124,6 +127,7 @@ func (st *streamState) finish(err error, abandoned bool) {
 	}
 	st.done = true
 	resp := st.acc.response()
+	close(st.stop)
 	st.mu.Unlock()
 	for _, k := range st.keys {
 		streams.CompareAndDelete(k, st)
@@ -213,7 +217,11 @@ func StreamEvents[T any](events func() <-chan T) <-chan T {
 		defer close(out)
 		for v := range ch {
 			st.element(v)
-			out <- v
+			select {
+			case out <- v:
+			case <-st.stop:
+				return // closed early: nobody reads out any more
+			}
 		}
 		st.finish(streamErr(st.src), false)
 	}()
