@@ -1,6 +1,7 @@
 package llmproof
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,4 +20,30 @@ func TestGoOpenAI(t *testing.T) {
 		finish: "stop", stream: true, minStream: 3 * 30 * time.Millisecond, impact: true})
 	check(t, llm[2], expect{name: "embeddings text-embedding-3-small", provider: "openai", operation: "embeddings",
 		respModel: "text-embedding-3-small", in: 5, out: 0})
+	for _, s := range llm {
+		if _, ok := s.Attrs["gen_ai.input.messages"]; ok {
+			t.Errorf("%s: content captured without TRACEGEN_CAPTURE_CONTENT=true", s.Name)
+		}
+	}
+}
+
+// TestGoOpenAIContent runs the same program with content capture on: the
+// messages appear as gen_ai.input.messages / gen_ai.output.messages, and
+// only then (TestGoOpenAI checks they are absent by default).
+func TestGoOpenAIContent(t *testing.T) {
+	t.Parallel()
+	spans, _ := instrumentAndRun(t, "goopenai", "TRACEGEN_CAPTURE_CONTENT=true")
+	llm := llmSpans(t, spans, "main.run")
+	if len(llm) < 2 {
+		t.Fatalf("got %d LLM spans", len(llm))
+	}
+	if in := llm[0].str("gen_ai.input.messages"); !strings.Contains(in, "Say hello") {
+		t.Errorf("chat input messages = %q", in)
+	}
+	if out := llm[0].str("gen_ai.output.messages"); !strings.Contains(out, "Hello!") {
+		t.Errorf("chat output messages = %q", out)
+	}
+	if out := llm[1].str("gen_ai.output.messages"); !strings.Contains(out, "Hel") || !strings.Contains(out, "lo") {
+		t.Errorf("stream output messages = %q, want the deltas", out)
+	}
 }

@@ -97,13 +97,13 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 // It returns the spans the program exported and its output.
 func instrumentAndRun(t *testing.T, name string, env ...string) ([]*span, string) {
 	t.Helper()
-	return instrumentAndRunMode(t, name, false)
+	return instrumentAndRunMode(t, name, false, env...)
 }
 
 // instrumentAndRunMode is instrumentAndRun; with overlay set it runs
 // `tracegen go run .` (the source stays untouched) instead of rewriting the
 // copy in place and running `go run .`.
-func instrumentAndRunMode(t *testing.T, name string, overlay bool) ([]*span, string) {
+func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string) ([]*span, string) {
 	t.Helper()
 	tool := tracegenTool(t)
 	src := filepath.Join(repoRoot(t), "testdata", "llm", name)
@@ -125,6 +125,7 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool) ([]*span, str
 	jsonl := filepath.Join(dir, "spans.jsonl")
 	runEnv := append(goenv, "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
 		"TRACEGEN_CAPTURE_CONTENT=", "TRACEGEN_SAMPLE=1")
+	runEnv = append(runEnv, env...)
 	var out string
 	if overlay {
 		out = run(t, dir, runEnv, tool, "go", "run", ".")
