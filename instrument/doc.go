@@ -27,7 +27,10 @@
 // ones that appear nowhere in the function, so nothing is shadowed. A
 // context.Context parameter (found through the file's name for the context
 // package, first one if several, any position) becomes the parent and is
-// rebound; a blank or unnamed one gets a name. Without one, Begin parents the
+// rebound, unless the function keeps, returns or compares it (anything but
+// passing it to calls or calling its methods): such code may rely on getting
+// the caller's context back, so there the span is only started from it
+// (_, span := ...). A blank or unnamed parameter gets a name. Without one, Begin parents the
 // span on the goroutine's current span. The error result (the last result when
 // its type is error) is named if needed so the deferred Finish sees what the
 // function returns, through bare returns, gotos and panics alike.
