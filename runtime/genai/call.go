@@ -245,7 +245,7 @@ func (c *Call) End(err error) {
 		s.setAttr(AttrTimeToFirstChunk, ttfc.Seconds())
 	}
 	if resp.Output != nil && s.captureContent() {
-		s.setAttr(AttrOutputMessages, contentString(resp.Output))
+		s.setAttr(AttrOutputMessages, outputMessages(resp.Output, resp.FinishReasons))
 	}
 	for _, a := range extra {
 		s.setAttrValue(a)

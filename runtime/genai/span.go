@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/tracegen-dev/tracegen/runtime/footprint"
@@ -102,4 +103,56 @@ func typeName(v any) string {
 		return ""
 	}
 	return reflect.TypeOf(v).String()
+}
+
+// outputMessages renders generated text in the GenAI conventions' output
+// message schema: [{"role":"assistant","parts":[{"type":"text","content":…}],
+// "finish_reason":…}]. Stream deltas are joined. Content that is not text is
+// rendered as JSON in one part.
+func outputMessages(out any, finish []string) string {
+	text, ok := joinText(out)
+	if !ok {
+		text = contentString(out)
+	}
+	type part struct {
+		Type    string `json:"type"`
+		Content string `json:"content"`
+	}
+	type message struct {
+		Role         string `json:"role"`
+		Parts        []part `json:"parts"`
+		FinishReason string `json:"finish_reason,omitempty"`
+	}
+	m := message{Role: "assistant", Parts: []part{{"text", text}}}
+	if len(finish) > 0 {
+		m.FinishReason = finish[len(finish)-1]
+	}
+	b, err := json.Marshal([]message{m})
+	if err != nil {
+		return text
+	}
+	return string(b)
+}
+
+// joinText concatenates strings, slices of strings, and nested slices.
+func joinText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case []any:
+		var sb strings.Builder
+		for _, e := range x {
+			s, ok := joinText(e)
+			if !ok {
+				return "", false
+			}
+			sb.WriteString(s)
+		}
+		return sb.String(), true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.String {
+		return rv.String(), true
+	}
+	return "", false
 }
