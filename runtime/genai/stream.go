@@ -28,6 +28,8 @@ type streamState struct {
 	// when the program stopped reading (break, then Close).
 	events atomic.Bool
 	stop   chan struct{}
+	// current is the stream's Current method (sse kind), looked up once.
+	current reflect.Value
 }
 
 var (
@@ -70,6 +72,9 @@ func track(c *Call, spec *Spec, s any) bool {
 			return
 		}
 		st.keys = append(st.keys, v.UnsafePointer())
+		if cur := v.MethodByName("Current"); cur.IsValid() && cur.Type().NumIn() == 0 && cur.Type().NumOut() == 1 {
+			st.current = cur
+		}
 		// Methods promoted from an embedded pointer (go-openai's
 		// *streamReader) bind that pointer, not the outer one.
 		if e := v.Elem(); e.Kind() == reflect.Struct {
@@ -157,11 +162,9 @@ func StreamNext(next func() bool) bool {
 		return ok
 	}
 	if ok {
-		safely(func() {
-			if cur := reflect.ValueOf(st.src).MethodByName("Current"); cur.IsValid() && cur.Type().NumIn() == 0 && cur.Type().NumOut() == 1 {
-				st.element(cur.Call(nil)[0].Interface())
-			}
-		})
+		if st.current.IsValid() {
+			safely(func() { st.element(st.current.Call(nil)[0].Interface()) })
+		}
 		return ok
 	}
 	st.finish(streamErr(st.src), false)
