@@ -89,6 +89,7 @@ type Error struct {
 	Msg     string
 }
 
+// Error formats the problem as "file:line:col: keyword: message".
 func (e *Error) Error() string {
 	if e.Keyword == "" {
 		return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
@@ -99,6 +100,7 @@ func (e *Error) Error() string {
 // ErrorList is every problem found in one load, in file order.
 type ErrorList []*Error
 
+// Error joins the problems, one per line.
 func (l ErrorList) Error() string {
 	var b strings.Builder
 	for i, e := range l {
