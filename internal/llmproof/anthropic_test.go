@@ -10,8 +10,8 @@ func TestAnthropic(t *testing.T) {
 	t.Parallel()
 	spans, out := instrumentAndRun(t, "anthropic")
 	llm := llmSpans(t, spans, "main.run")
-	if len(llm) != 3 {
-		t.Fatalf("got %d LLM spans, want 3 (messages, stream, beta)\n%s", len(llm), out)
+	if len(llm) != 4 {
+		t.Fatalf("got %d LLM spans, want 4 (messages, stream, beta, beta stream)\n%s", len(llm), out)
 	}
 	// input_tokens includes cache reads and writes, as the convention says.
 	check(t, llm[0], expect{name: "chat claude-sonnet-4-5", provider: "anthropic", operation: "chat",
@@ -22,6 +22,8 @@ func TestAnthropic(t *testing.T) {
 		finish: "end_turn", stream: true, minStream: 6 * 30 * time.Millisecond, impact: true})
 	check(t, llm[2], expect{name: "chat claude-sonnet-4-5", provider: "anthropic", respID: "msg_01", in: 13, out: 5,
 		finish: "end_turn", impact: true})
+	check(t, llm[3], expect{name: "chat claude-sonnet-4-5", provider: "anthropic", respID: "msg_02", in: 15, out: 5,
+		finish: "end_turn", stream: true, minStream: 6 * 30 * time.Millisecond, impact: true})
 	// anthropic-sdk-go traces through the global OpenTelemetry provider by
 	// default; under tracegen it must not trace the same calls again.
 	if !strings.Contains(out, "sdk otel spans: 0\n") {

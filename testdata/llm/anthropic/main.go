@@ -81,6 +81,18 @@ func run(ctx context.Context, client anthropic.Client) error {
 		return fmt.Errorf("beta: %w", err)
 	}
 	fmt.Println("beta:", beta.ID)
+
+	bs := client.Beta.Messages.NewStreaming(ctx, anthropic.BetaMessageNewParams{
+		Model:     anthropic.ModelClaudeSonnet4_5,
+		MaxTokens: 256,
+		Messages:  []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(anthropic.NewBetaTextBlock("Beta, slowly"))},
+	})
+	defer bs.Close()
+	for bs.Next() {
+	}
+	if err := bs.Err(); err != nil {
+		return fmt.Errorf("beta stream: %w", err)
+	}
 	return nil
 }
 
