@@ -74,7 +74,9 @@ For go run and go test, when TRACEGEN_EXPORTER is not set in the
 environment (or is empty), tracegen sets TRACEGEN_EXPORTER=stdout for the child, so spans
 print as a tree on the terminal with no configuration (the embedded default).
 Set TRACEGEN_EXPORTER yourself (jsonl, json, memory, none, ...) to take over;
-other TRACEGEN_* variables keep the default. go build and go vet get nothing.
+other TRACEGEN_* variables keep the default (TRACEGEN_STDOUT=stderr moves the
+tree to stderr, keeping the program's stdout clean for a pipe). go build and
+go vet get nothing.
 
 Go has no exit hook, so for go test tracegen also adds, through the overlay
 only, a file tracegen_testmain_test.go to every package of the main module
