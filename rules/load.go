@@ -367,6 +367,7 @@ func (p *parser) response(n *yaml.Node, r *genai.Paths) {
 		"cache-write-tokens":        func(v *yaml.Node) { p.paths(v, "cache-write-tokens", false, &r.CacheWriteTokens) },
 		"reasoning-tokens":          func(v *yaml.Node) { p.paths(v, "reasoning-tokens", false, &r.ReasoningTokens) },
 		"input-excludes-cache":      func(v *yaml.Node) { p.boolean(v, "input-excludes-cache", &r.InputExcludesCache) },
+		"input-tokens-add":          func(v *yaml.Node) { p.paths(v, "input-tokens-add", false, &r.InputTokensAdd) },
 		"output-excludes-reasoning": func(v *yaml.Node) { p.boolean(v, "output-excludes-reasoning", &r.OutputExcludesReasoning) },
 		"output":                    func(v *yaml.Node) { p.path(v, "output", false, &r.Output) },
 	})

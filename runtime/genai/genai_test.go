@@ -615,3 +615,37 @@ func TestStreamEventsCloseEarly(t *testing.T) {
 		}
 	}
 }
+
+type lcChoice struct {
+	StopReason     string
+	GenerationInfo map[string]any
+}
+type lcResp struct{ Choices []*lcChoice }
+
+func TestLangchainGenerationInfo(t *testing.T) {
+	tests := []struct {
+		name    string
+		info    map[string]any
+		in, out int64
+	}{
+		{"openai backend", map[string]any{"PromptTokens": 9, "CompletionTokens": 12, "PromptCachedTokens": 4}, 9, 12},
+		{"anthropic backend adds cache to input", map[string]any{"InputTokens": 10, "OutputTokens": 5, "CacheReadInputTokens": 3, "CacheCreationInputTokens": 2}, 15, 5},
+		{"ollama backend", map[string]any{"PromptTokens": 11, "CompletionTokens": 7, "ThinkingTokens": 0}, 11, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memory(t)
+			gen := func(ctx context.Context, msgs []string, opts ...callOption) (*lcResp, error) {
+				return &lcResp{Choices: []*lcChoice{{StopReason: "stop", GenerationInfo: tt.info}}}, nil
+			}
+			Call1V("langchaingo.generate", gen, context.Background(), nil, func(o *callOptions) { o.Model = "m" })
+			r := onlySpan(t, mem)
+			if g := attr(t, r, AttrInputTokens).Int64(); g != tt.in {
+				t.Errorf("input tokens = %d, want %d", g, tt.in)
+			}
+			if g := attr(t, r, AttrOutputTokens).Int64(); g != tt.out {
+				t.Errorf("output tokens = %d, want %d", g, tt.out)
+			}
+		})
+	}
+}

@@ -218,6 +218,7 @@ type accumulator struct {
 	in, out  int64
 	cr, cw   int64
 	reason   int64
+	extra    []int64 // per InputTokensAdd path
 	outParts []any
 }
 
@@ -245,6 +246,12 @@ func (a *accumulator) add(x any) {
 		lastNonZero(&a.cr, p.CacheReadTokens)
 		lastNonZero(&a.cw, p.CacheWriteTokens)
 		lastNonZero(&a.reason, p.ReasoningTokens)
+		if len(p.InputTokensAdd) > 0 && a.extra == nil {
+			a.extra = make([]int64, len(p.InputTokensAdd))
+		}
+		for i, path := range p.InputTokensAdd {
+			lastNonZero(&a.extra[i], []string{path})
+		}
 		if a.capture && p.Output != "" {
 			if o := readAny(v, p.Output); o != nil {
 				a.outParts = append(a.outParts, o)
@@ -260,6 +267,11 @@ func (a *accumulator) response() Response {
 	r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = a.cr, a.cw, a.reason
 	if a.paths.InputExcludesCache {
 		r.InputTokens += a.cr + a.cw
+	}
+	if a.in > 0 {
+		for _, n := range a.extra {
+			r.InputTokens += n
+		}
 	}
 	if a.paths.OutputExcludesReasoning {
 		r.OutputTokens += a.reason

@@ -65,6 +65,9 @@ type Paths struct {
 	// InputExcludesCache: the provider's input count leaves out cache reads
 	// and writes (Anthropic, Bedrock); they are added, as the convention asks.
 	InputExcludesCache bool `json:"input_excludes_cache,omitempty"`
+	// InputTokensAdd are counts added to the input tokens (cache counts that
+	// only some backends of a wrapper report apart: langchaingo's Anthropic).
+	InputTokensAdd []string `json:"input_tokens_add,omitempty"`
 	// OutputExcludesReasoning: reasoning tokens are added to the output count (Gemini).
 	OutputExcludesReasoning bool   `json:"output_excludes_reasoning,omitempty"`
 	Output                  string `json:"output,omitempty"` // content, captured only when capture is on
