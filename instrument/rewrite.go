@@ -649,16 +649,37 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 		r.add(eol, eol, b.String())
 		return
 	}
+	// Comments in the gaps move along: before the first statement on a line of
+	// their own, otherwise after the statement they followed.
 	stmts := body.List
 	if len(stmts) == 0 {
-		r.add(lb+1, rb, b.String()+"\n"+ind)
+		r.add(lb+1, rb, b.String()+r.gapComments(lb+1, rb, "\n"+ind+"\t")+"\n"+ind)
 		return
 	}
-	r.add(lb+1, r.off(stmts[0].Pos()), b.String()+"\n"+ind+"\t")
+	r.add(lb+1, r.off(stmts[0].Pos()), b.String()+r.gapComments(lb+1, r.off(stmts[0].Pos()), "\n"+ind+"\t")+"\n"+ind+"\t")
 	for i := 1; i < len(stmts); i++ {
-		r.add(r.off(stmtEnd(stmts[i-1])), r.off(stmts[i].Pos()), "\n"+ind+"\t")
+		p, e := r.off(stmtEnd(stmts[i-1])), r.off(stmts[i].Pos())
+		r.add(p, e, r.gapComments(p, e, " ")+"\n"+ind+"\t")
 	}
-	r.add(r.off(stmtEnd(stmts[len(stmts)-1])), rb, "\n"+ind)
+	p := r.off(stmtEnd(stmts[len(stmts)-1]))
+	r.add(p, rb, r.gapComments(p, rb, " ")+"\n"+ind)
+}
+
+// gapComments returns the comments lying in src[from:to], joined by spaces and
+// preceded by lead ("" if there are none).
+func (r *rewriter) gapComments(from, to int, lead string) string {
+	var texts []string
+	for _, cg := range r.file.Comments {
+		for _, c := range cg.List {
+			if o := r.off(c.Slash); o >= from && o < to {
+				texts = append(texts, c.Text)
+			}
+		}
+	}
+	if len(texts) == 0 {
+		return ""
+	}
+	return lead + strings.Join(texts, " ")
 }
 
 // simpleBody reports whether the rest of the body's opening line is empty (or
