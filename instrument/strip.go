@@ -19,7 +19,9 @@ import (
 // documented with //tracegen:generated, the statements at the top of a body
 // that call the runtime through that import, the //tracegen:was markers that
 // record replaced signature and layout text, Bind/Exit calls and wrapper calls.
-// A file without the import marker is returned unchanged.
+// Imports that goimports merged into the import block are recognised by their
+// tracegen alias when nothing but generated code uses them. A file without
+// the import marker is returned unchanged.
 func StripSource(src []byte) ([]byte, error) {
 	return stripFile("", src)
 }
