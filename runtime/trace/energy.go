@@ -111,8 +111,9 @@ type sampler struct {
 	startErr    error
 	carry       sensor.Reading // energy of intervals whose dump was skipped
 	budget      float64        // share of one core for dumps
-	tokens      time.Duration  // dump time earned and not spent
+	tokens      time.Duration  // dump time earned and not spent (may be a little negative)
 	lastCost    time.Duration  // cost of the latest dump
+	typCost     time.Duration  // moving average of dump costs: the price of the next one
 	dumpNanos   int64          // total
 	stats       EnergyStats
 	errLogged   map[string]bool
@@ -359,9 +360,14 @@ func (s *sampler) sampleNow() {
 	}
 	// Earn dump time; keep at most a few dumps' worth so that a long quiet
 	// spell does not pay for a burst of dumps.
+	// The next dump is priced at the moving average of past costs, not at the
+	// last one: a single slow dump (a stalled stop-the-world) must not stop
+	// dumps for long, or the energy of a long gap would all go to whoever
+	// runs at its end. Debt is floored at one second's budget for the same
+	// reason; over time the budget holds.
 	s.tokens += time.Duration(float64(rd.Elapsed) * s.budget)
-	s.tokens = min(s.tokens, max(4*s.lastCost, 4*time.Duration(float64(s.interval)*s.budget)))
-	if s.tokens < s.lastCost {
+	s.tokens = min(s.tokens, max(4*s.typCost, 4*time.Duration(float64(s.interval)*s.budget)))
+	if s.tokens < s.typCost {
 		s.publish()
 		return
 	}
@@ -395,7 +401,12 @@ func (s *sampler) attribute() {
 	s.stats.Dumps++
 	s.dumpNanos += int64(cost)
 	s.lastCost = cost
-	s.tokens -= cost
+	if s.typCost == 0 {
+		s.typCost = cost
+	} else {
+		s.typCost = (4*s.typCost + cost) / 5
+	}
+	s.tokens = max(s.tokens-cost, -time.Duration(float64(time.Second)*s.budget))
 	s.stats.DumpMax = max(s.stats.DumpMax, cost)
 	s.stats.DumpTotal += cost
 
