@@ -40,10 +40,12 @@ import (
 // goroutines (0.5-3 ms measured on a loaded 2-core VM). Dumps therefore run
 // on a budget, TRACEGEN_ENERGY_BUDGET (default 0.005: 0.5 % of one core):
 // each interval earns interval × budget of dump time, a dump is taken when
-// the earned time covers the last dump's cost, and the energy of intervals
-// without a dump is carried to the next dump. No dump is taken when no span
-// is current or when the process used no energy since the last dump. Fewer
-// dumps make the split noisier, not biased.
+// the earned time covers the typical (moving average) dump cost, and the
+// energy of intervals without a dump is carried to the next dump. No dump
+// is taken when no span is current or when the process used no energy since
+// the last dump. Fewer dumps make the split noisier, and the energy carried
+// over a gap goes to what runs at its end: the split is biased only at span
+// boundaries, by at most one gap.
 //
 // Nothing of this runs unless tracing is enabled, and TRACEGEN_ENERGY=off
 // disables it entirely (no goroutine, no file read). Sync mode
