@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/instrument"
 )
 
 func TestParseGoArgs(t *testing.T) {
@@ -305,5 +309,50 @@ func TestCacheTrim(t *testing.T) {
 	}
 	if _, ok := c.manifest("k"); !ok {
 		t.Error("entry used just now was trimmed")
+	}
+}
+
+// TestWritePackagesAllOrNothing makes the second write of a package fail and
+// checks that the first file of that package is put back, that another
+// package is still written, and that the failure is reported with exit 1.
+func TestWritePackagesAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a1, a2, b1 := mk("a1.go", "a1 old"), mk("a2.go", "a2 old"), mk("b1.go", "b1 old")
+	res := &instrument.Result{Files: []*instrument.File{
+		{Path: a1, Package: "p/a", Orig: []byte("a1 old"), New: []byte("a1 new"), Changed: true},
+		{Path: a2, Package: "p/a", Orig: []byte("a2 old"), New: []byte("a2 new"), Changed: true},
+		{Path: b1, Package: "p/b", Orig: []byte("b1 old"), New: []byte("b1 new"), Changed: true},
+	}}
+	defer func(w func(string, []byte) error) { writeFile = w }(writeFile)
+	writeFile = func(path string, data []byte) error {
+		if path == a2 {
+			return errors.New("disk full")
+		}
+		return writeFileAtomic(path, data)
+	}
+	var stderr strings.Builder
+	a := &app{stdout: io.Discard, stderr: &stderr}
+	a.writePackages(res, map[string]bool{})
+	for path, want := range map[string]string{a1: "a1 old", a2: "a2 old", b1: "b1 new"} {
+		if got, _ := os.ReadFile(path); string(got) != want {
+			t.Errorf("%s = %q, want %q", filepath.Base(path), got, want)
+		}
+	}
+	if a.code != exitFail || !strings.Contains(stderr.String(), "disk full; package p/a left unchanged") {
+		t.Errorf("exit %d, stderr %q", a.code, stderr.String())
+	}
+	// A package marked bad is not written at all.
+	writeFile = writeFileAtomic
+	a = &app{stdout: io.Discard, stderr: io.Discard}
+	a.writePackages(res, map[string]bool{"p/a": true})
+	if got, _ := os.ReadFile(a1); string(got) != "a1 old" {
+		t.Errorf("package with errors written: a1 = %q", got)
 	}
 }

@@ -137,10 +137,10 @@ func (a *app) writePackages(res *instrument.Result, bad map[string]bool) {
 	for _, pkg := range order {
 		files := byPkg[pkg]
 		for i, f := range files {
-			if err := writeFileAtomic(f.Path, f.New); err != nil {
+			if err := writeFile(f.Path, f.New); err != nil {
 				a.errorf(exitFail, "%v; package %s left unchanged", err, pkg)
 				for _, done := range files[:i] {
-					if err := writeFileAtomic(done.Path, done.Orig); err != nil {
+					if err := writeFile(done.Path, done.Orig); err != nil {
 						a.errorf(exitFail, "restoring %s: %v", done.Path, err)
 					}
 				}
@@ -209,6 +209,10 @@ func (a *app) relError(e *instrument.Error) string {
 	}
 	return fmt.Sprintf("%s: %s", pos, e.Msg)
 }
+
+// writeFile is how in-place mode writes a file; tests replace it to make
+// writes fail.
+var writeFile = writeFileAtomic
 
 // writeFileAtomic replaces path with data: a temporary file in the same
 // directory, with the original's permission bits, renamed over it. Readers see
