@@ -46,7 +46,7 @@ func TestUnifiedDiff(t *testing.T) {
 }
 
 // applyUnified applies a diff made by unifiedDiff to old (test helper).
-func applyUnified(t *testing.T, old []byte, diff []byte) []byte {
+func applyUnified(t testing.TB, old []byte, diff []byte) []byte {
 	t.Helper()
 	a := splitLines(old)
 	var out [][]byte
@@ -78,9 +78,9 @@ func applyUnified(t *testing.T, old []byte, diff []byte) []byte {
 			case '+':
 				out = append(out, l[1:])
 			case '\\':
-				last := out[len(out)-1]
+				// The line before has no newline: in the new text only if it was kept or added.
 				if lines[i-1][0] != '-' {
-					out[len(out)-1] = bytes.TrimSuffix(last, []byte("\n"))
+					out[len(out)-1] = bytes.TrimSuffix(out[len(out)-1], []byte("\n"))
 				}
 			}
 			i++
@@ -184,4 +184,23 @@ func lcs(a, b [][]byte) int {
 		}
 	}
 	return dp[0][0]
+}
+
+// FuzzUnifiedDiff: for any two texts, applying the diff of a to b gives b.
+//
+//	go test -run '^$' -fuzz FuzzUnifiedDiff ./cmd/tracegen
+func FuzzUnifiedDiff(f *testing.F) {
+	f.Add([]byte("a\nb\nc\n"), []byte("a\nx\nc\n"))
+	f.Add([]byte("a\nb"), []byte("a\nb\n"))
+	f.Add([]byte(""), []byte("\n\n"))
+	f.Add([]byte("package p\n\nfunc F() {}\n"), []byte("package p\n\nfunc F() {\n\tspan := tracegen.Begin(\"p.F\")\n}\n"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		d := unifiedDiff("a/f", "b/f", a, b)
+		if bytes.Equal(a, b) != (d == nil) {
+			t.Fatalf("equal=%v but diff %q", bytes.Equal(a, b), d)
+		}
+		if got := applyUnified(t, a, d); !bytes.Equal(got, b) {
+			t.Fatalf("applying\n%s\nto %q gives %q, want %q", d, a, got, b)
+		}
+	})
 }
