@@ -2,6 +2,7 @@ package genai
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -268,6 +269,14 @@ func (c *Call) End(err error) {
 // errorType is a low-cardinality description of err for error.type: the
 // dynamic type name (e.g. *openai.Error), or "_OTHER".
 func errorType(err error) string {
+	// An error that names its own type (an HTTP status, a provider error
+	// code) says it better than its Go type.
+	var named interface{ ErrorType() string }
+	if errors.As(err, &named) {
+		if t := named.ErrorType(); t != "" {
+			return t
+		}
+	}
 	t := typeName(err)
 	if t == "" || strings.HasPrefix(t, "*errors.") || strings.HasPrefix(t, "*fmt.") {
 		if err == context.Canceled || err == context.DeadlineExceeded {
