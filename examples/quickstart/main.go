@@ -70,7 +70,7 @@ func plannerPrompt(question string, notes []string) string {
 // callModel stands in for a chat completion: it waits like a remote model
 // would and answers from a script, with no network.
 //
-//trace:llm name=quickstart.chat model="gpt-4o-mini" kind=client attr.gen_ai.system=openai
+//trace:llm name=quickstart.chat model="gpt-4o-mini" kind=client attr.gen_ai.provider.name=openai attr.gen_ai.operation.name=chat
 func callModel(ctx context.Context, prompt string) (string, error) {
 	select {
 	case <-time.After(40 * time.Millisecond):
