@@ -408,6 +408,12 @@ func (b *bodyState) inflate() {
 	}
 	b.mode = b.decide(plain)
 	b.consume(plain)
+	b.flushPending()
+}
+
+// flushPending hands what is still buffered in the current wire mode to the
+// accumulator: the last SSE event or NDJSON line, or the whole JSON body.
+func (b *bodyState) flushPending() {
 	switch b.mode {
 	case modeSSE:
 		b.lines.flush(b.sse.line)
@@ -448,17 +454,10 @@ func (b *bodyState) finish(readErr error) {
 		return
 	}
 	b.finished = true
-	switch b.mode {
-	case modeSSE:
-		b.lines.flush(b.sse.line)
-		b.sse.dispatch()
-	case modeNDJSON:
-		b.lines.flush(func(l []byte) { b.acc.event("", bytes.TrimSpace(l)) })
-	case modeJSON:
-		b.acc.event("", bytes.TrimSpace(b.jsonBuf))
-		b.jsonBuf = nil
-	case modeGzip:
+	if b.mode == modeGzip {
 		b.inflate()
+	} else {
+		b.flushPending()
 	}
 	resp := b.acc.response()
 	acc := &b.acc
