@@ -356,5 +356,9 @@ func (d *Directive) options(alias string) []string {
 	if d.Model != "" {
 		opts = append(opts, fmt.Sprintf("%s.WithAttr(\"gen_ai.request.model\", %s)", alias, strconv.Quote(d.Model)))
 	}
+	if d.Input || d.Output {
+		// LLM calls beneath record their messages too.
+		opts = append(opts, alias+".WithContentCapture()")
+	}
 	return opts
 }

@@ -58,6 +58,7 @@ func (option) opt() {}
 func WithAttr(string, any) StartOption { return option{} }
 func WithInherited(string, any) StartOption { return option{} }
 func WithTags(...string) StartOption { return option{} }
+func WithContentCapture() StartOption { return option{} }
 func Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) { return ctx, nil }
 func Begin(name string, opts ...StartOption) *Span { return nil }
 func Bind[F any](s *Span, f F) F { return f }

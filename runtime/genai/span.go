@@ -32,15 +32,20 @@ func startSpan(ctx context.Context, name string, start time.Time, attrs []record
 	}
 	// The call's clock (time to first chunk, latency) and the span's agree.
 	s.SetStartTime(start)
-	return ctx, &spanRef{s: s, capture: captureOn()}
+	return ctx, &spanRef{s: s, capture: captureOn(s)}
 }
 
-// captureOn reports whether message content is recorded: only when the user
-// opted in with TRACEGEN_CAPTURE_CONTENT=true (content is off by default, as
-// the GenAI conventions ask) and tracing has not switched content off.
-func captureOn() bool {
+// captureOn reports whether message content is recorded for the call of span
+// s: only when the user opted in, with TRACEGEN_CAPTURE_CONTENT=true or with a
+// directive asking for input or output on an enclosing traced function
+// (content is off by default, as the GenAI conventions ask), and tracing has
+// not switched content off (TRACEGEN_CAPTURE_CONTENT=false).
+func captureOn(s *trace.Span) bool {
+	if !trace.CaptureContent() {
+		return false
+	}
 	v := os.Getenv("TRACEGEN_CAPTURE_CONTENT")
-	return (v == "true" || v == "1") && trace.CaptureContent()
+	return v == "true" || v == "1" || s.ContentRequested()
 }
 
 func (s *spanRef) setAttr(key string, v any)  { s.s.SetAttr(key, v) }

@@ -339,3 +339,29 @@ func TestChildStartsWhileParentEnds(t *testing.T) {
 		}
 	}
 }
+
+func TestContentRequested(t *testing.T) {
+	setup(t, Config{})
+	ctx, root := Start(context.Background(), "root", WithContentCapture())
+	ctx, mid := Start(ctx, "mid")
+	_, leaf := Start(ctx, "leaf")
+	other := Begin("other") // child of leaf through the goroutine-local span
+	for _, s := range []*Span{root, mid, leaf, other} {
+		if !s.ContentRequested() {
+			t.Errorf("%s: ContentRequested = false, want true (an ancestor asked)", s.Name())
+		}
+	}
+	other.End()
+	leaf.End()
+	mid.End()
+	root.End()
+	_, plain := Start(context.Background(), "plain")
+	if plain.ContentRequested() {
+		t.Error("plain: ContentRequested = true without WithContentCapture")
+	}
+	plain.End()
+	var nilSpan *Span
+	if nilSpan.ContentRequested() {
+		t.Error("nil span: ContentRequested = true")
+	}
+}

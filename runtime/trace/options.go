@@ -3,8 +3,8 @@ package trace
 import "github.com/tracegen-dev/tracegen/runtime/record"
 
 // StartOption configures a span at Start or Begin. The set of options is
-// closed: [Kind], [Type], [WithAttr], [WithAttributes], [WithInherited] and
-// [WithTags]. Options are plain values; building them costs nothing when
+// closed: [Kind], [Type], [WithAttr], [WithAttributes], [WithInherited],
+// [WithTags] and [WithContentCapture]. Options are plain values; building them costs nothing when
 // tracing is disabled.
 type StartOption interface {
 	startOption()
@@ -75,3 +75,14 @@ func (tagsOption) startOption() {}
 
 // WithTags adds free-form tags to the span.
 func WithTags(tags ...string) StartOption { return tagsOption(tags) }
+
+type contentOption struct{}
+
+func (contentOption) startOption() {}
+
+// WithContentCapture asks that the message content of LLM calls made beneath
+// the span (prompts and completions, see package genai) be recorded even
+// when TRACEGEN_CAPTURE_CONTENT is not "true"; TRACEGEN_CAPTURE_CONTENT=false
+// still turns all content capture off. The rewriter adds it for directives
+// with the input or output key.
+func WithContentCapture() StartOption { return contentOption{} }

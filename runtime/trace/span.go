@@ -71,7 +71,9 @@ type Span struct {
 
 	mu      sync.Mutex
 	sampled bool // set at start, read-only afterwards
-	ended   bool // guarded by mu
+	// wantContent is set at start by WithContentCapture, read-only afterwards.
+	wantContent bool
+	ended       bool // guarded by mu
 }
 
 type spanKey struct{}
@@ -453,4 +455,15 @@ func (p *pipeline) appendKV(dst []record.Attr, kv []any) []record.Attr {
 		dst = append(dst, p.redactContent(record.Attr{Key: key, Value: record.AnyValue(v)}))
 	}
 	return dst
+}
+
+// ContentRequested reports whether s or one of its ancestors in this process
+// was started with [WithContentCapture]. Nil-safe.
+func (s *Span) ContentRequested() bool {
+	for c, n := s, 0; c != nil && n < maxChain; c, n = c.parent, n+1 {
+		if c.wantContent {
+			return true
+		}
+	}
+	return false
 }

@@ -159,6 +159,8 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 			}
 		case tagsOption:
 			r.Tags = append(r.Tags, o...)
+		case contentOption:
+			s.wantContent = true
 		case inheritedOption:
 			if !ownInherited {
 				r.Inherited = slices.Clone(r.Inherited)
