@@ -8,8 +8,8 @@ import (
 )
 
 // embeddingRounds sets how much work embed does per text: enough that the
-// ranking step is the CPU-heavy part of the run (a few hundred milliseconds).
-const embeddingRounds = 400_000
+// ranking step is the CPU-heavy part of the run (about a second).
+const embeddingRounds = 1_200_000
 
 // rank orders docs by similarity to query, computing a local embedding of
 // each: the CPU-heavy step of the agent.
