@@ -35,8 +35,10 @@ func curGoid() int64 {
 	return stackGoid()
 }
 
-// initGoid discovers the goid offset; it runs once, when tracing is enabled.
+// initGoid discovers the goid offset, and the panic record layout (see
+// unwind.go); it runs once, when tracing is enabled.
 func initGoid() {
+	initPanicLayout()
 	goidOnce.Do(func() {
 		if !haveGetg {
 			return

@@ -74,6 +74,10 @@ type Span struct {
 	// wantContent is set at start by WithContentCapture, read-only afterwards.
 	wantContent bool
 	ended       bool // guarded by mu
+
+	// childPanic identifies the panic a child span of s last recorded
+	// while being unwound, so that s does not record its stack again.
+	childPanic atomic.Uintptr
 }
 
 type spanKey struct{}

@@ -3,10 +3,14 @@ package trace
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"runtime/debug"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -219,10 +223,141 @@ func newSpanID() record.SpanID {
 // End ends the span: it stops the clock, makes the previous span current
 // again on the span's goroutine, rolls its energy up into its parent, and
 // queues it for export. Calling End more than once does nothing.
+//
+// When End is itself the deferred call (defer span.End()) and the function
+// is being unwound by a panic, End records the panic as Return does; it
+// never recovers it.
 func (s *Span) End() {
-	if s != nil {
-		s.end()
+	if s == nil {
+		return
 	}
+	if s.endIfUnwound() {
+		return
+	}
+	s.end()
+}
+
+// Return is what generated code defers in a traced function:
+//
+//	defer span.Return(&err)
+//
+// (errp is nil for a function without an error result). When the function
+// returns, Return records *errp, if not nil, as the span's error (status
+// error and an exception event) and ends the span. When a panic unwinds the
+// function instead, Return records the panic (status error, an exception
+// event with the panic's type and message, and the stack trace on the
+// innermost span the panic passes through), ends the span and, when it is
+// the outermost span of its goroutine, flushes the pipeline, since the
+// program may be about to die; the panic goes on unchanged, as Return never
+// calls recover. Under runtime.Goexit the span ends with an event
+// "runtime.Goexit" and no error.
+func (s *Span) Return(errp *error) {
+	if s == nil {
+		return
+	}
+	if s.endIfUnwound() {
+		return
+	}
+	if errp != nil && *errp != nil {
+		s.RecordError(*errp)
+	}
+	s.end()
+}
+
+// ReturnOutput is Return for a function whose directive asks for its
+// output: kv alternates result names and pointers to the named results,
+//
+//	defer span.ReturnOutput(&err, "n", &n)
+//
+// and the values they point to when the function returns are recorded as
+// the span's output (see RecordOutput). After a panic nothing is recorded
+// as output.
+func (s *Span) ReturnOutput(errp *error, kv ...any) {
+	if s == nil {
+		return
+	}
+	if s.endIfUnwound() {
+		return
+	}
+	if s.IsRecording() {
+		vals := make([]any, len(kv))
+		for i, v := range kv {
+			if rv := reflect.ValueOf(v); i%2 == 1 && rv.Kind() == reflect.Pointer && !rv.IsNil() {
+				v = rv.Elem().Interface()
+			}
+			vals[i] = v
+		}
+		s.RecordOutput(vals...)
+	}
+	if errp != nil && *errp != nil {
+		s.RecordError(*errp)
+	}
+	s.end()
+}
+
+// endIfUnwound ends s and returns true when the deferred End, Return or
+// Guard that called it runs because a panic or Goexit is unwinding the
+// function (see unwind.go). The test is one load on a normal return.
+func (s *Span) endIfUnwound() bool {
+	if !unwinding() {
+		return false
+	}
+	k := classifyUnwind(1)
+	if k == unwindReturn {
+		return false
+	}
+	s.endUnwound(k)
+	return true
+}
+
+// endUnwound ends a span whose function did not return normally.
+func (s *Span) endUnwound(k unwindKind) {
+	if k == unwindGoexit {
+		s.AddEvent("runtime.Goexit")
+		s.end()
+		return
+	}
+	s.recordUnwindingPanic()
+	outermost := s.prev == nil || s.prev.goid != s.goid
+	s.end()
+	if outermost {
+		s.p.flushBestEffort()
+	}
+}
+
+// recordUnwindingPanic records the panic that is unwinding s's function.
+// The stack trace goes on the innermost span only: a panic through n
+// traced frames then costs O(n), not n stack dumps of depth up to n.
+func (s *Span) recordUnwindingPanic() {
+	v, known := currentPanicValue()
+	// The panic is known by its value's words: the runtime's panic record
+	// lives on a stack that may move while deferred calls run.
+	id := uintptr(0)
+	if known {
+		w := *(*[2]uintptr)(unsafe.Pointer(&v))
+		id = w[0]*31 + w[1] | 1
+	}
+	withStack := known && s.childPanic.Load() != id
+	if s.parent != nil && id != 0 {
+		s.parent.childPanic.Store(id)
+	}
+	if !s.lock() {
+		return
+	}
+	ev := make([]record.Attr, 0, 4)
+	msg := "panic"
+	if known {
+		msg = fmt.Sprint(v)
+		ev = append(ev, record.String("exception.type", fmt.Sprintf("%T", v)), record.String("exception.message", msg))
+		msg = "panic: " + msg
+	}
+	if withStack {
+		ev = append(ev, record.String("exception.stacktrace", string(debug.Stack())))
+	}
+	ev = append(ev, record.Bool("exception.escaped", true))
+	s.addEventLocked("exception", ev)
+	s.setStatusLocked(record.StatusError, msg)
+	s.mu.Unlock()
 }
 
 func (s *Span) end() {
@@ -286,22 +421,23 @@ func (s *Span) finishImpact() {
 	}
 }
 
-// Finish is what generated code defers:
+// Finish is what tracegen before v0.2 generated:
 //
 //	defer func() { span.Finish(err, recover()) }()
 //
-// It records err (status error and an exception event) when non-nil. When
-// recovered is non-nil it records the panic, ends the span, flushes the
-// pipeline (best effort, bounded by the shutdown timeout) when the span is
-// the outermost one on its goroutine, and panics again with the same value,
-// so recover in the caller and the crash message behave as without
-// tracing. Otherwise it ends the span. On a nil span it only re-panics.
+// It records err when non-nil and ends the span. Because the generated
+// closure has already recovered a panic when Finish runs, Finish records it,
+// ends the span, flushes when the span is the outermost one on its
+// goroutine, and panics again with the same value. Regenerate such code:
+// the current form, defer span.Return(&err), leaves panics alone.
+//
+// Deprecated: generated code now defers Return.
 func (s *Span) Finish(err error, recovered any) {
 	if recovered != nil {
 		if s != nil {
 			s.RecordPanic(recovered)
 			outermost := s.prev == nil || s.prev.goid != s.goid
-			s.End()
+			s.end()
 			if outermost {
 				s.p.flushBestEffort()
 			}
@@ -314,16 +450,18 @@ func (s *Span) Finish(err error, recovered any) {
 	s.End()
 }
 
-// Guard ends the span and, during a panic, records it and re-panics with
-// the same value. Use it as
+// Guard ends the span, recording a panic that unwinds the function
+// without recovering it. It is the same as End, kept for code written as
 //
 //	defer span.Guard()
 //
-// (it must be the deferred call itself for recover to work).
+// Deprecated: use defer span.End() or defer span.Return(&err).
 func (s *Span) Guard() {
-	if v := recover(); v != nil {
-		s.Finish(nil, v)
+	if s == nil {
 		return
 	}
-	s.End()
+	if s.endIfUnwound() {
+		return
+	}
+	s.end()
 }
