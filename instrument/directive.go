@@ -94,6 +94,7 @@ type Directive struct {
 	Inherited []KV   // inherit.<k>=<v>, in order
 	Input     bool   // record arguments
 	Output    bool   // record results
+	Rebind    bool   // rebind: callees get the span's context, not the caller's
 	Agent     string // agent=
 	Model     string // model=
 	Tags      []string
@@ -148,21 +149,24 @@ func ParseDirective(text string, pos token.Position) (*Directive, error) {
 		}
 		seen[t.key] = true
 		switch {
-		case t.key == "input" || t.key == "output":
+		case t.key == "input" || t.key == "output" || t.key == "rebind":
 			if t.hasValue {
 				return nil, errAt(t.off, "key %q takes no value", t.key)
 			}
-			if t.key == "input" {
+			switch t.key {
+			case "input":
 				d.Input = true
-			} else {
+			case "output":
 				d.Output = true
+			default:
+				d.Rebind = true
 			}
 			continue
 		case !t.hasValue:
 			if isKnownKey(t.key) {
 				return nil, errAt(t.off, "key %q needs a value (%s=...)", t.key, t.key)
 			}
-			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, agent, model or tags)", t.key)
+			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, rebind, agent, model or tags)", t.key)
 		case t.value == "":
 			return nil, errAt(t.valOff, "empty value for key %q", t.key)
 		}
@@ -199,7 +203,7 @@ func ParseDirective(text string, pos token.Position) (*Directive, error) {
 			}
 			d.Inherited = append(d.Inherited, KV{k, t.value, t.quoted})
 		default:
-			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, agent, model or tags)", t.key)
+			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, rebind, agent, model or tags)", t.key)
 		}
 	}
 	return d, nil

@@ -32,7 +32,7 @@ import tracegen "github.com/tracegen-dev/tracegen/runtime/trace"
 //trace:span
 func f() (err error) {
 	span := tracegen.Begin("p.f") //tracegen:was results=" error "
-	defer func() { span.Finish(err, recover()) }()
+	defer span.Return(&err)
 	return nil
 }
 `)

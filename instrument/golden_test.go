@@ -241,3 +241,24 @@ func vetMsg(line string) string {
 	}
 	return parts[1]
 }
+
+// TestStripOlderOutput strips what earlier tracegen releases generated
+// (v0.1.go.txt: the in-place output of v0.1, whose deferred call was
+// span.Finish(err, recover())): users upgrading get their exact source back.
+func TestStripOlderOutput(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			old, err := os.ReadFile(filepath.Join(c.dir, "v0.1.go.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := StripSource(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(back, c.input) {
+				t.Errorf("strip of the v0.1 output differs from input.go:\n%s", back)
+			}
+		})
+	}
+}

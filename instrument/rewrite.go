@@ -449,12 +449,12 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 			args += ", " + strings.Join(opts, ", ")
 		}
 		if ctxName != "" {
-			// Rebind the parameter so callees nest, unless the function keeps,
-			// returns or compares it: then code that relies on getting the
-			// caller's context back (cobra's ExecuteContext) must still do so.
-			lhs := ctxName
-			if ctxEscapes(body, ctxName) {
-				lhs = "_"
+			// The context the function passes on stays the one it was given:
+			// callees nest through the goroutine's current span. Only the
+			// rebind key hands them the span's context.
+			lhs := "_"
+			if d.Rebind {
+				lhs = ctxName
 			}
 			lines = append(lines, fmt.Sprintf("%s, %s := %s.Start(%s, %s)", lhs, span, A, ctxName, args))
 		} else {
@@ -476,15 +476,20 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 				lines = append(lines, fmt.Sprintf("%s.RecordInput(%s)", span, strings.Join(kv, ", ")))
 			}
 		}
-		fin := fmt.Sprintf("%s.Finish(%s, recover())", span, errName)
-		if len(outNames) > 0 {
-			var kv []string
-			for _, n := range outNames {
-				kv = append(kv, strconv.Quote(n), n)
-			}
-			fin = fmt.Sprintf("%s.RecordOutput(%s); %s", span, strings.Join(kv, ", "), fin)
+		// Return never recovers: a panic unwinds as without tracing.
+		errArg := "nil"
+		if errName != "nil" {
+			errArg = "&" + errName
 		}
-		lines = append(lines, "defer func() { "+fin+" }()")
+		fin := fmt.Sprintf("%s.Return(%s)", span, errArg)
+		if len(outNames) > 0 {
+			kv := []string{errArg}
+			for _, n := range outNames {
+				kv = append(kv, strconv.Quote(n), "&"+n)
+			}
+			fin = fmt.Sprintf("%s.ReturnOutput(%s)", span, strings.Join(kv, ", "))
+		}
+		lines = append(lines, "defer "+fin)
 		r.rewriteGos(body, span)
 		r.res.funcs = append(r.res.funcs, spanName)
 	}
@@ -510,73 +515,6 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 	}
 	r.res.edits = append(r.res.edits, sigEdits...)
 	r.insertLines(body, lines, params, results)
-}
-
-// ctxEscapes reports whether name is used in body other than as a call
-// argument, a method call receiver (ctx.Err()) or the target of an assignment.
-// It is syntactic and errs on the side of "escapes".
-func ctxEscapes(body *ast.BlockStmt, name string) bool {
-	escapes := false
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		if escapes {
-			return false
-		}
-		if id, ok := n.(*ast.Ident); ok && id.Name == name && !ctxUseOK(stack, id) {
-			escapes = true
-			return false
-		}
-		stack = append(stack, n)
-		return true
-	})
-	return escapes
-}
-
-// ctxUseOK reports whether the use id (with its ancestors in stack) keeps the
-// context inside the function: a call argument, a method call receiver, an
-// assignment target, or not the variable at all (a selector or field name).
-func ctxUseOK(stack []ast.Node, id *ast.Ident) bool {
-	if len(stack) == 0 {
-		return false
-	}
-	switch p := stack[len(stack)-1].(type) {
-	case *ast.CallExpr:
-		for _, a := range p.Args {
-			if a == id {
-				return true
-			}
-		}
-	case *ast.SelectorExpr:
-		if p.Sel == id {
-			return true
-		}
-		if p.X == id && len(stack) > 1 {
-			if call, ok := stack[len(stack)-2].(*ast.CallExpr); ok && call.Fun == p {
-				return true
-			}
-		}
-	case *ast.AssignStmt:
-		for _, l := range p.Lhs {
-			if l == id {
-				return true
-			}
-		}
-	case *ast.KeyValueExpr:
-		return p.Key == id
-	case *ast.Field:
-		return true // a parameter of a nested function literal declares its own name
-	case *ast.ValueSpec:
-		for _, n := range p.Names {
-			if n == id {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // insertLines places the generated statements at the top of body.

@@ -66,10 +66,23 @@ func Load(ctx context.Context, id string) (string, error) {
 `,
 			want: []string{
 				`func Load(ctx context.Context, id string) (_ string, err error) {`,
-				`ctx, span := tracegen.Start(ctx, "p.Load") //tracegen:was results=" (string, error) "`,
-				`defer func() { span.Finish(err, recover()) }()`,
+				`_, span := tracegen.Start(ctx, "p.Load") //tracegen:was results=" (string, error) "`,
+				`defer span.Return(&err)`,
 				`import tracegen "github.com/tracegen-dev/tracegen/runtime/trace"`,
 			},
+		},
+		{
+			name: "rebind",
+			src: `package p
+
+import "context"
+
+//trace:span rebind
+func f(ctx context.Context) error { return g(ctx) }
+
+func g(context.Context) error { return nil }
+`,
+			want: []string{`ctx, span := tracegen.Start(ctx, "p.f")`, `defer span.Return(&err)`},
 		},
 		{
 			name: "no ctx no results",
@@ -81,7 +94,7 @@ func search() {
 }
 `,
 			want: []string{`span := tracegen.Begin("web search", tracegen.TypeTool, tracegen.KindClient, tracegen.WithAttr("engine", "ddg"))`,
-				`defer func() { span.Finish(nil, recover()) }()`},
+				`defer span.Return(nil)`},
 			not: []string{"tracegen:was"},
 		},
 		{
@@ -98,7 +111,7 @@ func f() error {
 	return err
 }
 `,
-			want: []string{`func f() (err2 error) {`, `span2 := tracegen.Begin("p.f")`, `span2.Finish(err2, recover())`},
+			want: []string{`func f() (err2 error) {`, `span2 := tracegen.Begin("p.f")`, `span2.Return(&err2)`},
 		},
 		{
 			name: "alias taken",
@@ -121,7 +134,7 @@ func f() (n int, err error) {
 	return
 }
 `,
-			want: []string{`func f() (n int, err error) {`, `span.Finish(err, recover())`},
+			want: []string{`func f() (n int, err error) {`, `span.Return(&err)`},
 			not:  []string{"tracegen:was"},
 		},
 		{
@@ -135,7 +148,7 @@ func f(n int, _ ctxpkg.Context) (_ int, _ error) {
 	return n, nil
 }
 `,
-			want: []string{`func f(n int, ctx ctxpkg.Context) (_ int, err error) {`, `ctx, span := tracegen.Start(ctx, "p.f")`},
+			want: []string{`func f(n int, ctx ctxpkg.Context) (_ int, err error) {`, `_, span := tracegen.Start(ctx, "p.f")`},
 		},
 		{
 			name: "unnamed params",
@@ -146,7 +159,7 @@ import "context"
 //trace:span
 func f(context.Context, int) {}
 `,
-			want: []string{`func f(ctx context.Context, _ int) {`, `ctx, span := tracegen.Start(ctx, "p.f")`},
+			want: []string{`func f(ctx context.Context, _ int) {`, `_, span := tracegen.Start(ctx, "p.f")`},
 		},
 		{
 			name: "methods and generics",
@@ -181,7 +194,7 @@ func f(ctx context.Context, q string, _ int) (string, int) {
 `,
 			want: []string{`func f(ctx context.Context, q string, _ int) (result string, result2 int) {`,
 				`span.RecordInput("q", q)`,
-				`defer func() { span.RecordOutput("result", result, "result2", result2); span.Finish(nil, recover()) }()`},
+				`defer span.ReturnOutput(nil, "result", &result, "result2", &result2)`},
 		},
 		{
 			name: "go statements",

@@ -345,6 +345,11 @@ func (s *stripper) generatedPrefix(body *ast.BlockStmt) int {
 			}
 			k++
 		case *ast.DeferStmt:
+			if isSpanMethod(x.Call, "Return") || isSpanMethod(x.Call, "ReturnOutput") {
+				return k + 1 // defer span.Return(&err)
+			}
+			// defer func() { span.Finish(err, recover()) }(), as tracegen
+			// generated before Return.
 			lit, ok := x.Call.Fun.(*ast.FuncLit)
 			if !ok || len(lit.Body.List) == 0 {
 				return k
