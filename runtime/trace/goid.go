@@ -44,6 +44,7 @@ func initGoid() {
 			return
 		}
 		goidOffset = discoverGoidOffset()
+		initLineage()
 	})
 }
 

@@ -105,8 +105,10 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 			parent = prev
 		}
 	case remote.IsValid():
-	default:
+	case prev != nil:
 		parent = prev
+	default:
+		parent = forkedParent()
 	}
 
 	var traceID record.TraceID

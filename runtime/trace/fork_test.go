@@ -1,0 +1,74 @@
+package trace
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// The creator fields of g must be found on every architecture with getg:
+// a Go release that moves them must fail here, not quietly stop nesting
+// goroutines.
+func TestLineageDiscovered(t *testing.T) {
+	if !haveGetg {
+		t.Skipf("no getg on %s", runtime.GOARCH)
+	}
+	setup(t, Config{})
+	_ = Begin("enable")
+	Current().End()
+	if parentAt == 0 || gopcAt == 0 {
+		t.Fatalf("parent goroutine id or go statement pc not found in g on %s (%s): see discoverLineage", runtime.GOARCH, runtime.Version())
+	}
+}
+
+// startElsewhere starts f on a goroutine from code that is not traced (a
+// library's worker pool).
+func startElsewhere(f func()) { go f() }
+
+func TestForkNestsGoroutines(t *testing.T) {
+	mem := setup(t, Config{})
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	func() {
+		span := Begin("parent")
+		defer span.Return(nil)
+		wg.Add(3)
+		span.Fork()
+		go func() {
+			defer wg.Done()
+			<-release // start after the parent span has ended
+			child := Begin("forked")
+			child.End()
+		}()
+		span.Fork()
+		go func() {
+			defer wg.Done()
+			child := Begin("forked-now")
+			child.End()
+		}()
+		startElsewhere(func() {
+			defer wg.Done()
+			<-release
+			other := Begin("elsewhere")
+			other.End()
+		})
+	}()
+	close(release)
+	wg.Wait()
+	spans := finish(t, mem)
+	parent := spans["parent"]
+	for _, name := range []string{"forked", "forked-now"} {
+		if r := spans[name]; r.ParentSpanID != parent.SpanID || r.TraceID != parent.TraceID {
+			t.Errorf("%s: parent %v, want %v", name, r.ParentSpanID, parent.SpanID)
+		}
+	}
+	if r := spans["elsewhere"]; r.ParentSpanID.IsValid() {
+		t.Errorf("a goroutine started by untraced code nested under %v", r.ParentSpanID)
+	}
+}
+
+// Without tracing Fork is a no-op on a nil span.
+func TestForkNil(t *testing.T) {
+	var s *Span
+	s.Fork()
+}
