@@ -9,28 +9,28 @@ import (
 
 // Goroutines started inside a span.
 //
-// Generated code puts span.Fork() before each go statement of a traced
-// function:
+// Generated code passes the function of each go statement of a traced
+// function through Fork:
 //
-//	span.Fork(); go worker(job)
+//	go tracegen.Fork(span, worker)(job)
 //
-// so the goroutine runs the program's own function, as without tracing:
-// no wrapper frame appears in its stack traces or crash reports. Fork
-// records, for the calling goroutine, the span and the program counter of
-// the call. When a goroutine starts a span with nothing current on it and
-// no span in its context, its creator is looked up in the runtime's g
-// (the parent goroutine id and the pc of the go statement, which the
-// runtime keeps for tracebacks: "created by ... in goroutine N"); if the
-// creator forked from the same function, the new span is a child of the
-// forked span, even when that span has ended (a goroutine left running).
-// Goroutines started by code that was not instrumented (a library's worker
-// pool, errgroup, net/http's connection goroutines) are not children of
-// the creator's span: their spans start new traces unless their context
-// carries a span.
+// Fork records, for the calling goroutine, the span and the program counter
+// of the call, and returns worker itself: the goroutine runs the program's
+// own function, so no frame of ours appears in its stack traces or crash
+// reports ("created by" names the program's function, as without tracing).
+// When a goroutine starts a span with nothing current on it and no span in
+// its context, its creator is looked up in the runtime's g (the parent
+// goroutine id and the pc of the go statement, which the runtime keeps for
+// tracebacks); if the creator forked from the same function, the new span
+// is a child of the forked span, even when that span has ended (a goroutine
+// left running). Goroutines started by code that was not instrumented (a
+// library's worker pool, errgroup, net/http's connection goroutines) are not
+// children of the creator's span: their spans start new traces unless their
+// context carries a span.
 //
 // The offsets of the two fields inside g are found once, like the goroutine
-// id's, by starting goroutines from known creators. Without them Fork does
-// nothing.
+// id's, by starting goroutines from known creators. Without them Fork only
+// returns f.
 
 // forkRec is one Fork: the span and the pc in the function that forked.
 type forkRec struct {
@@ -61,17 +61,22 @@ var (
 	gopcAt      uintptr // offset of the go statement's pc in g, 0 if unknown
 )
 
-// Fork records that goroutines started next by the calling function are
-// children of s; see above. Generated code calls it right before each go
-// statement of a traced function. On a nil span it does nothing.
-func (s *Span) Fork() {
-	if s == nil || gopcAt == 0 {
-		return
+// Fork records that the goroutine which the calling function starts next
+// with f is a child of s (see above) and returns f unchanged. Generated code
+// uses it in each go statement of a traced function. On a nil span it only
+// returns f.
+func Fork[F any](s *Span, f F) F {
+	if s != nil && gopcAt != 0 {
+		var pc [1]uintptr
+		if runtime.Callers(2, pc[:]) == 1 {
+			s.fork(pc[0])
+		}
 	}
-	var pc [1]uintptr
-	if runtime.Callers(2, pc[:]) == 0 {
-		return
-	}
+	return f
+}
+
+// fork records s as forked at pc on the calling goroutine.
+func (s *Span) fork(pc uintptr) {
 	g := curGoid()
 	forks.mu.Lock()
 	if forks.m == nil {
@@ -85,7 +90,7 @@ func (s *Span) Fork() {
 		l = new(forkList)
 		forks.m[g] = l
 	}
-	l.recs[l.next] = forkRec{pc[0], s}
+	l.recs[l.next] = forkRec{pc, s}
 	l.next = (l.next + 1) % forksPerGoroutine
 	forks.mu.Unlock()
 }

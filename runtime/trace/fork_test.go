@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -33,19 +34,17 @@ func TestForkNestsGoroutines(t *testing.T) {
 		span := Begin("parent")
 		defer span.Return(nil)
 		wg.Add(3)
-		span.Fork()
-		go func() {
+		go Fork(span, func() {
 			defer wg.Done()
 			<-release // start after the parent span has ended
 			child := Begin("forked")
 			child.End()
-		}()
-		span.Fork()
-		go func() {
+		})()
+		go Fork(span, func(name string) {
 			defer wg.Done()
-			child := Begin("forked-now")
+			child := Begin(name)
 			child.End()
-		}()
+		})("forked-now")
 		startElsewhere(func() {
 			defer wg.Done()
 			<-release
@@ -67,8 +66,15 @@ func TestForkNestsGoroutines(t *testing.T) {
 	}
 }
 
-// Without tracing Fork is a no-op on a nil span.
-func TestForkNil(t *testing.T) {
-	var s *Span
-	s.Fork()
+// Fork returns the function itself: the goroutine runs it, unwrapped.
+func TestForkReturnsF(t *testing.T) {
+	setup(t, Config{})
+	span := Begin("s")
+	defer span.End()
+	f := startElsewhere
+	for _, s := range []*Span{nil, span} {
+		if g := Fork(s, f); reflect.ValueOf(g).Pointer() != reflect.ValueOf(f).Pointer() {
+			t.Errorf("Fork(%v, f) is not f", s)
+		}
+	}
 }
