@@ -128,7 +128,7 @@ func TestCallRewriter(t *testing.T) {
 		"f := c.Chat\n",
 		`import tracegenWrap "example.com/golden/wrap"`,
 		`go tracegenWrap.Chat("fake.chat", c.Chat, ctx, "background")`,
-		`go tracegen.Bind(span, fmt.Sprint)("typed")`,
+		`go tracegen.Fork(span, fmt.Sprint)("typed")`,
 		"go bg(1)\n",
 		"go println()\n",
 	} {

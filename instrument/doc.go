@@ -19,22 +19,25 @@
 // printer reformats the user's code. For a traced function the edits are:
 //
 //	func Load(ctx context.Context, id string) (_ *Doc, err error) {
-//		ctx, span := tracegen.Start(ctx, "store.Load") //tracegen:was results=" (*Doc, error) "
-//		defer func() { span.Finish(err, recover()) }()
+//		_, span := tracegen.Start(ctx, "store.Load") //tracegen:was results=" (*Doc, error) "
+//		defer span.Return(&err)
 //
 // The runtime is imported under an alias that no file of the package spells
 // (tracegen, else tracegen2, ...), and the local names (span, err, ctx) are
 // ones that appear nowhere in the function, so nothing is shadowed. A
 // context.Context parameter (found through the file's name for the context
-// package, first one if several, any position) becomes the parent and is
-// rebound, unless the function keeps, returns or compares it (anything but
-// passing it to calls or calling its methods): such code may rely on getting
-// the caller's context back, so there the span is only started from it
-// (_, span := ...). A blank or unnamed parameter gets a name. Without one, Begin parents the
-// span on the goroutine's current span. The error result (the last result when
-// its type is error) is named if needed so the deferred Finish sees what the
-// function returns, through bare returns, gotos and panics alike.
-//
+// package, first one if several, any position) becomes the parent; it is not
+// rebound, so the function and its callees see the very context the caller
+// passed (callees nest through the goroutine's current span). With the
+// rebind key the parameter is rebound to the span's context (ctx, span :=
+// ...), for code beneath that reads the span from its context
+// (OpenTelemetry instrumentation, goroutines started by libraries). A blank
+// or unnamed parameter gets a name. Without one, Begin parents the span on
+// the goroutine's current span. The error result (the last result when its
+// type is error) is named if needed so the deferred Return sees what the
+// function returns, through bare returns, gotos and panics alike. Return
+// never calls recover: a panic unwinds the function as without tracing.
+
 // In-place output is gofmt-clean when the input is. Function bodies written on
 // one line get their statements on separate lines. Where a signature or a
 // layout had to change, a //tracegen:was marker on the first generated line
@@ -58,7 +61,7 @@
 // A //trace:<verb> line in a function's doc comment traces it; on the line
 // directly above a statement it traces the first function literal starting on
 // that statement's line. Verbs: span, llm, tool, agent, chain, task, ignore.
-// Keys: name=, kind=, attr.<k>=, inherit.<k>=, input, output, agent=, model=,
+// Keys: name=, kind=, attr.<k>=, inherit.<k>=, input, output, rebind, agent=, model=,
 // tags=a,b; values may be "double-quoted" (Go escapes) or `back-quoted`.
 // An unquoted attr./inherit. value that reads as an integer, a float or
 // true/false is passed as that type (attr.retries=3); quoted values are strings.
@@ -68,12 +71,13 @@
 // # What else is rewritten
 //
 //   - go statements directly in a traced function: go f(x) becomes
-//     go tracegen.Bind(span, f)(x), so the goroutine inherits the span and x is
-//     still evaluated by the caller. Builtins are left alone, and so are
+//     go tracegen.Fork(span, f)(x): Fork records span and returns f itself,
+//     so the goroutine runs f unwrapped (its stack traces are the program's),
+//     its spans nest under span, and x is still evaluated by the caller. Builtins are left alone, and so are
 //     functions that may be generic and uninstantiated: without type
 //     information that means package-qualified calls (go pkg.F(x)) and
 //     same-package generic functions; modules whose go directive predates
-//     go1.18 get no Bind at all.
+//     go1.18 get no Fork at all.
 //   - package main with any instrumentation: func main gets defer
 //     tracegen.Stop(), and os.Exit(x) directly in main (not in nested function
 //     literals) becomes tracegen.Exit(x); when that leaves the os import

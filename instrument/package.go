@@ -83,7 +83,7 @@ func importsAny(src []byte, paths []string) bool {
 //
 // goVersion is the go directive of the package's module ("" if unknown): code
 // for modules older than go1.18 cannot call generic functions, so go
-// statements are not wrapped in Bind there.
+// statements are not passed through Fork there.
 func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc, goVersion string) ([]*File, []*Error) {
 	var errs []*Error
 	if cfg.Mode == Overlay && !cfg.Strip {

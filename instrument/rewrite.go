@@ -31,7 +31,7 @@ type fileJob struct {
 	alias   string // name under which the runtime is imported
 	stop    bool   // add defer Stop() to func main and turn os.Exit into Exit
 	generic map[string]bool
-	// noGenerics: the module's language version predates generics (no Bind).
+	// noGenerics: the module's language version predates generics (no Fork).
 	noGenerics bool
 	// Call rewriting (nil when no rule applies to the package).
 	calls    CallRewriter
@@ -636,17 +636,18 @@ var builtinFuncs = map[string]bool{
 	"panic": true, "print": true, "println": true, "real": true, "recover": true,
 }
 
-// rewriteGos wraps the function of each go statement directly in body (not in
-// nested function literals) so the new goroutine inherits span.
+// rewriteGos passes the function of each go statement directly in body (not
+// in nested function literals) through Fork, which records span and returns
+// the function itself, so the new goroutine's spans nest under span.
 func (r *rewriter) rewriteGos(body *ast.BlockStmt, span string) {
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.FuncLit:
 			return false
 		case *ast.GoStmt:
-			if r.canBind(x.Call) {
+			if r.canFork(x.Call) {
 				p, e := r.off(x.Call.Fun.Pos()), r.off(x.Call.Fun.End())
-				r.add(p, p, r.alias+".Bind("+span+", ")
+				r.add(p, p, r.alias+".Fork("+span+", ")
 				r.add(e, e, ")")
 			}
 		}
@@ -654,9 +655,9 @@ func (r *rewriter) rewriteGos(body *ast.BlockStmt, span string) {
 	})
 }
 
-// canBind reports whether `go f(args)` may become `go Bind(span, f)(args)`:
+// canFork reports whether `go f(args)` may become `go Fork(span, f)(args)`:
 // f must be a function value, not a builtin or an uninstantiated generic function.
-func (r *rewriter) canBind(call *ast.CallExpr) bool {
+func (r *rewriter) canFork(call *ast.CallExpr) bool {
 	if r.callDone[call] || r.noGenerics {
 		return false
 	}

@@ -213,8 +213,8 @@ func f(ch chan int) {
 	go gen[int](1)
 }
 `,
-			want: []string{`go tracegen.Bind(span, work)(1)`, `go tracegen.Bind(span, func() { ch <- 1 })()`, `go close(ch)`,
-				`go println("x")`, `go gen(1)`, `go tracegen.Bind(span, gen[int])(1)`},
+			want: []string{`go tracegen.Fork(span, work)(1)`, `go tracegen.Fork(span, func() { ch <- 1 })()`, `go close(ch)`,
+				`go println("x")`, `go gen(1)`, `go tracegen.Fork(span, gen[int])(1)`},
 		},
 		{
 			name: "function literal on the line above",

@@ -18,7 +18,7 @@ import (
 // It recognises only what the in-place rewrite produces: import declarations
 // documented with //tracegen:generated, the statements at the top of a body
 // that call the runtime through that import, the //tracegen:was markers that
-// record replaced signature and layout text, Bind/Exit calls and wrapper calls.
+// record replaced signature and layout text, Fork/Bind/Exit calls and wrapper calls.
 // Imports that goimports merged into the import block are recognised by their
 // tracegen alias when nothing but generated code uses them. A file without
 // the import marker is returned unchanged.
@@ -252,7 +252,7 @@ func (s *stripper) run() error {
 		case *ast.FuncLit:
 			err = s.stripFunc(x.Type, x.Body)
 		case *ast.GoStmt:
-			s.stripBind(x.Call)
+			s.stripFork(x.Call)
 		case *ast.CallExpr:
 			err = s.stripCall(x, osName)
 		}
@@ -478,9 +478,10 @@ func parseWas(text string) (wasInfo, error) {
 	return w, nil
 }
 
-// stripBind turns go alias.Bind(span, f)(args) back into go f(args).
-func (s *stripper) stripBind(call *ast.CallExpr) {
-	inner, ok := s.isRuntimeCall(call.Fun, "Bind")
+// stripFork turns go alias.Fork(span, f)(args) back into go f(args), and
+// go alias.Bind(span, f)(args), which earlier versions generated.
+func (s *stripper) stripFork(call *ast.CallExpr) {
+	inner, ok := s.isRuntimeCall(call.Fun, "Fork", "Bind")
 	if !ok || len(inner.Args) != 2 {
 		return
 	}
