@@ -245,3 +245,96 @@ func TestRegistry(t *testing.T) {
 		t.Error("bad TRACEGEN_STDOUT accepted")
 	}
 }
+
+// TestJSONLIdleSameBytes: closing the file between batches (Idle) and
+// reopening it at the next export writes exactly the bytes one long-lived
+// descriptor writes, and holds no descriptor
+// while idle.
+func TestJSONLIdleSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("y", 30000) // several lines per 64 KB chunk, and chunk splits
+	var batches [][]*record.Record
+	for b := 0; b < 5; b++ {
+		var batch []*record.Record
+		for i := 0; i < 7; i++ {
+			batch = append(batch, rec(fmt.Sprint("s", b, i), byte(b+1), byte(i+1), 0, record.String("pad", big[:i*5000]), record.Int("i", i)))
+		}
+		batches = append(batches, batch)
+	}
+	ctx := context.Background()
+	steady := NewJSONL(filepath.Join(dir, "steady.jsonl"))
+	idling := NewJSONL(filepath.Join(dir, "idling.jsonl"))
+	for _, batch := range batches {
+		if err := steady.Export(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := idling.Export(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if idling.f == nil {
+			t.Fatal("no file open right after Export")
+		}
+		if err := idling.Idle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if idling.f != nil {
+			t.Fatal("file still open after Idle")
+		}
+		if err := idling.Idle(ctx); err != nil { // idle twice: nothing to close
+			t.Fatal(err)
+		}
+	}
+	if idling.opens != len(batches) || steady.opens != 1 {
+		t.Errorf("opens: idling %d (want %d), steady %d (want 1)", idling.opens, len(batches), steady.opens)
+	}
+	for _, j := range []*JSONL{steady, idling} {
+		if err := j.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := os.ReadFile(steady.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(idling.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) || len(a) == 0 {
+		t.Errorf("idle close and reopen changed the output: %d bytes against %d", len(b), len(a))
+	}
+	if strings.Count(string(a), "\n") != 35 {
+		t.Errorf("%d lines, want 35", strings.Count(string(a), "\n"))
+	}
+	// After Shutdown, also when idle at that moment, exports fail.
+	if err := idling.Export(ctx, batches[0]); err == nil || !strings.Contains(err.Error(), "already shut down") {
+		t.Errorf("export after Shutdown of an idle exporter: %v", err)
+	}
+}
+
+type idleCounter struct {
+	None
+	n int
+}
+
+func (c *idleCounter) Idle(context.Context) error { c.n++; return nil }
+
+type idlePanics struct{ None }
+
+func (idlePanics) Idle(context.Context) error { panic("idle bug") }
+
+// TestTeeIdle: a Tee forwards Idle to the exporters that implement Idler,
+// isolating panics.
+func TestTeeIdle(t *testing.T) {
+	a, b := &idleCounter{}, &idleCounter{}
+	tee := NewTee(a, None{}, idlePanics{}, NewTee(b))
+	var _ Idler = tee
+	err := tee.Idle(context.Background())
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "idle bug" {
+		t.Errorf("Tee.Idle error: %v", err)
+	}
+	if a.n != 1 || b.n != 1 {
+		t.Errorf("Idle reached %d and %d exporters, want 1 and 1", a.n, b.n)
+	}
+}

@@ -39,6 +39,18 @@ type RecordReleaser interface {
 	ReleasesRecords() bool
 }
 
+// Idler is implemented by exporters that hold resources between batches (an
+// open file, a connection) and can give them back while nothing is being
+// exported. The span pipeline calls Idle from its batcher goroutine when no
+// span has ended for a short while, just before that goroutine exits (see
+// docs/runtime.md, "Idle exit"); the next Export must work as if Idle had
+// not been called, reopening what Idle closed. Idle is never called
+// concurrently with Export or Shutdown by the pipeline, may be called many
+// times, and its errors and panics are counted like those of Export.
+type Idler interface {
+	Idle(ctx context.Context) error
+}
+
 // Releases reports whether e implements RecordReleaser and releases records.
 func Releases(e Exporter) bool {
 	r, ok := e.(RecordReleaser)
@@ -130,6 +142,19 @@ func (t *Tee) Export(ctx context.Context, records []*record.Record) error {
 	for _, e := range t.exporters {
 		if err := Safely(e, func() error { return e.Export(ctx, records) }); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Idle forwards Idle to every exporter of t that implements Idler.
+func (t *Tee) Idle(ctx context.Context) error {
+	var errs []error
+	for _, e := range t.exporters {
+		if i, ok := e.(Idler); ok {
+			if err := Safely(e, func() error { return i.Idle(ctx) }); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -52,13 +52,20 @@ func (j *JSON) ReleasesRecords() bool { return true }
 // single line is longer. An O_APPEND write to a local file is atomic, so
 // several processes appending to the same file never interleave within a
 // line.
+//
+// JSONL implements Idler: when the pipeline goes idle the file is closed,
+// and the next Export opens it again, in append mode, so an idle program
+// holds no file descriptor and the bytes written are the same as with one
+// long-lived descriptor. (A file renamed or removed while the exporter is
+// idle is created anew at the next export, as log rotation expects.)
 type JSONL struct {
 	path string
 
 	mu      sync.Mutex
 	f       *os.File
-	openErr error
+	openErr error // sticky: the first failure to open, or "already shut down"
 	buf     []byte
+	opens   int // how many times the file was opened (tests)
 }
 
 // jsonlChunk bounds one write: large enough to batch many spans into one
@@ -84,6 +91,7 @@ func (j *JSONL) Export(_ context.Context, records []*record.Record) error {
 	defer j.mu.Unlock()
 	if j.f == nil && j.openErr == nil {
 		j.f, j.openErr = os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		j.opens++
 		if j.openErr != nil {
 			j.openErr = fmt.Errorf("jsonl exporter: %w", j.openErr)
 		}
@@ -121,16 +129,31 @@ func (j *JSONL) write(b []byte) error {
 	return nil
 }
 
-// Shutdown closes the file.
+// Idle closes the file; the next Export reopens it in append mode.
+func (j *JSONL) Idle(context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.closeFile()
+}
+
+// Shutdown closes the file; later exports fail.
 func (j *JSONL) Shutdown(context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.f == nil && j.opens == 0 {
+		return nil
+	}
+	err := j.closeFile()
+	j.openErr = fmt.Errorf("jsonl exporter: %s: already shut down", j.path)
+	return err
+}
+
+func (j *JSONL) closeFile() error {
 	if j.f == nil {
 		return nil
 	}
 	err := j.f.Close()
 	j.f = nil
-	j.openErr = fmt.Errorf("jsonl exporter: %s: already shut down", j.path)
 	if err != nil {
 		return fmt.Errorf("jsonl exporter: %w", err)
 	}

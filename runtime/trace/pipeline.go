@@ -16,12 +16,26 @@ import (
 // The processor pipeline.
 //
 // End appends the finished span to a bounded in-memory queue (a slice under
-// a mutex; no allocation). One batcher goroutine, started with the first
-// span, swaps the queue for an empty one when it holds BatchSize spans,
-// every FlushInterval, on Flush and on Shutdown, and hands the spans to the
-// exporters in batches of at most BatchSize. When the queue is full, End
-// drops the span and counts it, or in blocking mode waits for room. In sync
-// mode there is no queue and no goroutine: End exports the span itself.
+// a mutex; no allocation). One batcher goroutine swaps the queue for an
+// empty one when it holds BatchSize spans, every FlushInterval, on Flush and
+// on Shutdown, and hands the spans to the exporters in batches of at most
+// BatchSize. When the queue is full, End drops the span and counts it, or in
+// blocking mode waits for room. In sync mode there is no queue and no
+// goroutine: End exports the span itself.
+//
+// Idle exit. The batcher runs only while there is work: the End that queues
+// a span into an idle pipeline starts it, and once no span has been queued
+// for one idle period (idleTimeout, 25 ms) it exports what is queued, lets
+// the exporters release what they hold between batches (export.Idler) and
+// exits. Programs that are idle, and test binaries checking for leaked
+// goroutines, see no tracegen goroutine; the next End starts it again.
+//
+// No span is lost at that boundary because every decision is taken under
+// p.mu: End appends to the queue and, when running is false, sets it and
+// starts a goroutine; the batcher clears running only when, under the same
+// lock, the queue is empty, no Flush is waiting for it and Shutdown has not
+// begun. So a queued span always has a running batcher (the invariant
+// "len(queue) > 0 implies running"), and at most one batcher runs at a time.
 
 // active is the pipeline spans are started on: nil before the environment
 // was read, disabledP when tracing is off.
@@ -70,20 +84,29 @@ type pipeline struct {
 	redactor        func(string) string
 
 	startOnce sync.Once
-	started   atomic.Bool
+	started   atomic.Bool // the first span was started (start hooks ran)
 
-	mu      sync.Mutex
-	roomy   *sync.Cond // signalled when the batcher empties the queue
-	queue   []*Span
-	stopped bool
+	mu       sync.Mutex
+	roomy    *sync.Cond // signalled when the batcher empties the queue
+	queue    []*Span
+	stopped  bool
+	running  bool   // a batcher goroutine is running; see "Idle exit"
+	enqueued uint64 // spans queued so far: the batcher's activity signal
+	flushing int    // Flush calls that counted on the running batcher
 
 	kick     chan struct{}
 	flushReq chan chan struct{}
 	stopReq  chan context.Context
-	done     chan struct{}
+	done     chan struct{} // closed once the exporters were shut down
+
+	// The batcher's buffers, kept across idle exits (only the running
+	// batcher touches them; p.mu orders one batcher after the next).
+	spare []*Span
+	recs  []*record.Record
 
 	shutdownOnce sync.Once
-	shutdownErr  error
+	shutdownErr  error // the exporters' Shutdown errors; set before done is closed
+	stopErr      error // Shutdown gave up waiting; set inside shutdownOnce
 
 	syncMu sync.Mutex
 	one    [1]*record.Record
@@ -97,22 +120,80 @@ type pipeline struct {
 	logged map[string]bool
 }
 
-// ensureStarted starts the batcher and the start hooks on the first span.
+// ensureStarted runs at the start of every span: it counts the span, runs
+// the start hooks on the pipeline's first span and wakes helpers that exited
+// while idle (wake hooks). The batcher is started by enqueue, not here.
 func (p *pipeline) ensureStarted() {
-	if p.started.Load() {
-		return
+	spanStarts.Add(1)
+	if !p.started.Load() {
+		p.startOnce.Do(func() {
+			initGoid()
+			for _, h := range startHooks {
+				p.callHook("start hook", h)
+			}
+			p.started.Store(true)
+		})
 	}
-	p.startOnce.Do(func() {
-		initGoid()
-		if !p.syncMode {
-			go p.run()
+	for i := range wakeHooks {
+		w := &wakeHooks[i]
+		if w.asleep.Load() && w.asleep.CompareAndSwap(true, false) {
+			p.callHook("wake hook", w.wake)
 		}
-		for _, h := range startHooks {
-			p.callHook("start hook", h)
-		}
-		p.started.Store(true)
-	})
+	}
 }
+
+// spanStarts counts spans started on any pipeline since the program began
+// (one atomic add per Start or Begin on an enabled pipeline).
+var spanStarts atomic.Uint64
+
+// spansStarted returns how many spans were started so far: a goroutine that
+// wants to exit when tracing is idle compares it across its idle period.
+func spansStarted() uint64 { return spanStarts.Load() }
+
+// wakeHooks restart goroutines that exit while tracing is idle (the energy
+// sampler): see onSpanStartWake.
+var wakeHooks []wakeHook
+
+type wakeHook struct {
+	asleep *atomic.Bool
+	wake   func()
+}
+
+// onSpanStartWake registers a goroutine that exits when idle and must run
+// again when the next span starts. Call it from an init func. On every span
+// start, after the span was counted in spansStarted, when *asleep is true
+// it is set to false (one CompareAndSwap: exactly one span wins) and wake
+// runs on that span's goroutine; wake must be fast and must not block.
+//
+// Protocol for the goroutine, so that no span start is missed: when it
+// decides to exit (say, spansStarted() did not change over its idle period
+// and currentCount() is 0), it stores true in *asleep, then reads
+// spansStarted() again; if the count moved, a span started meanwhile and
+// may have missed the flag, so it takes the flag back with
+// CompareAndSwap(true, false) and keeps running if that succeeds (if it
+// fails, that span's wake is already starting a new one; exit). A span
+// counts itself before it reads the flag, so one of the two sides always
+// sees the other.
+func onSpanStartWake(asleep *atomic.Bool, wake func()) {
+	wakeHooks = append(wakeHooks, wakeHook{asleep: asleep, wake: wake})
+}
+
+// idleTimeout is how long the batcher waits without a new span before it
+// exports what is queued and exits (docs/runtime.md, "Idle exit").
+const idleTimeout = 25 * time.Millisecond
+
+// idleOverride replaces idleTimeout in tests (nanoseconds; 0: the constant).
+var idleOverride atomic.Int64
+
+func idlePeriod() time.Duration {
+	if d := idleOverride.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return idleTimeout
+}
+
+// batcherStarts counts batcher goroutines started (tests, docs).
+var batcherStarts atomic.Uint64
 
 func (p *pipeline) callHook(what string, f func()) {
 	defer func() {
@@ -162,6 +243,7 @@ func (p *pipeline) enqueue(s *Span) {
 	}
 	p.mu.Lock()
 	for len(p.queue) >= p.queueSize && p.blocking && !p.stopped && p.exporting.Load() != curGoid() {
+		// A full queue has a running batcher (the idle-exit invariant).
 		p.kickBatcher()
 		p.roomy.Wait()
 	}
@@ -172,8 +254,15 @@ func (p *pipeline) enqueue(s *Span) {
 		return
 	}
 	p.queue = append(p.queue, s)
+	p.enqueued++
 	n := len(p.queue)
+	start := !p.running
+	p.running = true
 	p.mu.Unlock()
+	if start {
+		batcherStarts.Add(1)
+		go p.run()
+	}
 	if n == p.batchSize || n == p.queueSize {
 		p.kickBatcher()
 	}
@@ -192,42 +281,77 @@ func (p *pipeline) kickBatcher() {
 	}
 }
 
-// run is the batcher goroutine.
+// run is the batcher goroutine; enqueue starts it when running is false.
 func (p *pipeline) run() {
-	defer close(p.done)
 	p.exporting.Store(curGoid())
-	tick := time.NewTicker(p.flushInterval)
-	defer tick.Stop()
-	spare := make([]*Span, 0, p.queueSize)
-	recs := make([]*record.Record, 0, p.batchSize)
+	if p.spare == nil {
+		p.spare = make([]*Span, 0, p.queueSize)
+		p.recs = make([]*record.Record, 0, p.batchSize)
+	}
+	flushTick := time.NewTicker(p.flushInterval)
+	defer flushTick.Stop()
+	idleTick := time.NewTicker(idlePeriod())
+	defer idleTick.Stop()
+	p.mu.Lock()
+	seen := p.enqueued
+	p.mu.Unlock()
 	for {
 		select {
 		case <-p.kick:
-		case <-tick.C:
+			p.drain(context.Background())
+		case <-flushTick.C:
+			p.drain(context.Background())
 		case done := <-p.flushReq:
-			spare = p.drain(context.Background(), spare, &recs)
+			p.drain(context.Background())
+			p.mu.Lock()
+			p.flushing--
+			p.mu.Unlock()
 			close(done)
-			continue
 		case ctx := <-p.stopReq:
-			p.drain(ctx, spare, &recs)
+			p.drain(ctx)
 			p.shutdownErr = p.shutdownExporters(ctx)
+			p.mu.Lock()
+			p.running = false
+			p.exporting.Store(0)
+			p.mu.Unlock()
+			close(p.done)
 			return
+		case <-idleTick.C:
+			p.mu.Lock()
+			n := p.enqueued
+			p.mu.Unlock()
+			if n != seen {
+				seen = n // spans came in during this period: stay
+				continue
+			}
+			// A whole period without a new span: export, let the
+			// exporters release what they hold, and exit unless something
+			// arrived meanwhile.
+			p.drain(context.Background())
+			p.idleExporters()
+			p.mu.Lock()
+			if len(p.queue) == 0 && p.flushing == 0 && !p.stopped && p.enqueued == n {
+				p.running = false
+				p.exporting.Store(0)
+				p.mu.Unlock()
+				return
+			}
+			seen = p.enqueued
+			p.mu.Unlock()
 		}
-		spare = p.drain(context.Background(), spare, &recs)
 	}
 }
 
-// drain exports everything queued; it returns the emptied queue array
-// for reuse as the next spare, with its full capacity.
-func (p *pipeline) drain(ctx context.Context, spare []*Span, recs *[]*record.Record) []*Span {
+// drain exports everything queued, reusing the batcher's buffers.
+func (p *pipeline) drain(ctx context.Context) {
 	p.mu.Lock()
 	queued := p.queue
-	p.queue = spare[:0]
+	p.queue = p.spare[:0]
 	p.mu.Unlock()
 	p.roomy.Broadcast()
 	for rest := queued; len(rest) > 0; {
 		n := min(len(rest), p.batchSize)
-		r := (*recs)[:0]
+		r := p.recs[:0]
 		for _, s := range rest[:n] {
 			r = append(r, s.rec)
 		}
@@ -238,11 +362,25 @@ func (p *pipeline) drain(ctx context.Context, spare []*Span, recs *[]*record.Rec
 			}
 		}
 		clear(r)
-		*recs = r[:0]
+		p.recs = r[:0]
 		rest = rest[n:]
 	}
 	clear(queued)
-	return queued[:0]
+	p.spare = queued[:0]
+}
+
+// idleExporters lets every exporter that implements export.Idler release
+// what it holds between batches (the jsonl exporter closes its file).
+func (p *pipeline) idleExporters() {
+	for _, ne := range p.exporters {
+		if _, ok := ne.exp.(export.Idler); !ok {
+			continue
+		}
+		err := export.Safely(ne.exp, func() error { return ne.exp.(export.Idler).Idle(context.Background()) })
+		if err != nil {
+			p.countFailure(ne.name, "idle", err)
+		}
+	}
 }
 
 // exportAll gives records to every exporter, isolating failures.
@@ -290,16 +428,28 @@ func (p *pipeline) shutdownExporters(ctx context.Context) error {
 }
 
 // flush exports everything queued so far and waits for it, or for ctx.
+// With no batcher running there is nothing queued: it returns at once.
 func (p *pipeline) flush(ctx context.Context) error {
-	if p == disabledP || p.syncMode || !p.started.Load() {
+	if p == disabledP || p.syncMode {
 		return nil
 	}
+	p.mu.Lock()
+	if !p.running || p.exporting.Load() == curGoid() {
+		// Idle: every span queued so far was exported. Or called from an
+		// exporter on the batcher itself, which cannot wait for itself.
+		p.mu.Unlock()
+		return nil
+	}
+	p.flushing++ // the batcher stays until it has served this call
+	p.mu.Unlock()
 	done := make(chan struct{})
 	select {
 	case p.flushReq <- done:
 	case <-p.done:
+		p.unflush()
 		return nil
 	case <-ctx.Done():
+		p.unflush()
 		return fmt.Errorf("tracegen: flush: %w", ctx.Err())
 	}
 	select {
@@ -312,6 +462,12 @@ func (p *pipeline) flush(ctx context.Context) error {
 	}
 }
 
+func (p *pipeline) unflush() {
+	p.mu.Lock()
+	p.flushing--
+	p.mu.Unlock()
+}
+
 func (p *pipeline) flushBestEffort() {
 	if p == nil || p == disabledP {
 		return
@@ -322,7 +478,8 @@ func (p *pipeline) flushBestEffort() {
 }
 
 // shutdown stops the pipeline once: later spans are dropped (and counted),
-// queued spans are exported, exporters are shut down.
+// queued spans are exported, exporters are shut down (by the batcher when
+// one runs, else here).
 func (p *pipeline) shutdown(ctx context.Context) error {
 	if p == disabledP {
 		return nil
@@ -333,36 +490,37 @@ func (p *pipeline) shutdown(ctx context.Context) error {
 		}
 		p.mu.Lock()
 		p.stopped = true
+		running := p.running
 		p.mu.Unlock()
 		p.roomy.Broadcast()
-		if p.syncMode || !p.started.Load() {
+		if !running {
+			// Sync mode, no span yet, or idle: nothing is queued, and no
+			// batcher can start any more (enqueue drops once stopped).
 			p.syncMu.Lock()
 			p.exporting.Store(curGoid())
 			p.shutdownErr = p.shutdownExporters(ctx)
 			p.exporting.Store(0)
 			p.syncMu.Unlock()
+			close(p.done)
 			return
 		}
 		p.stopReq <- ctx
 		select {
 		case <-p.done:
 		case <-ctx.Done():
-			p.shutdownErr = fmt.Errorf("tracegen: shutdown: %w (spans still queued may be lost)", ctx.Err())
+			p.stopErr = fmt.Errorf("tracegen: shutdown: %w (spans still queued may be lost)", ctx.Err())
 		}
 	})
+	if p.stopErr != nil {
+		return p.stopErr
+	}
 	select {
 	case <-p.done:
-	default:
-		if p.started.Load() && !p.syncMode && p.shutdownErr == nil {
-			// Another caller's shutdown is still running.
-			select {
-			case <-p.done:
-			case <-ctx.Done():
-				return fmt.Errorf("tracegen: shutdown: %w", ctx.Err())
-			}
-		}
+		return p.shutdownErr
+	case <-ctx.Done():
+		// Another caller's shutdown is still running.
+		return fmt.Errorf("tracegen: shutdown: %w", ctx.Err())
 	}
-	return p.shutdownErr
 }
 
 func (p *pipeline) logf(format string, args ...any) {
