@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,6 +94,8 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 	add("replace", cmdReplace)
 	add("treehash", cmdTreehash)
 	add("spans", cmdSpans)
+	add("maskcrash", cmdMaskCrash)
+	add("stacks", cmdStacks)
 	return cmds
 }
 
@@ -181,8 +184,9 @@ func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
 //	spans file.jsonl want...
 //
 // where each want is name (a span so named exists), child<parent (a span
-// named child whose parent span is named parent), or name!error (a span so
-// named has status error). With !, the wants must all fail.
+// named child whose parent span is named parent), name!error (a span so
+// named has status error) or name#N (exactly N spans are so named). With !,
+// the wants must all fail.
 func cmdSpans(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: spans file.jsonl want...")
@@ -225,6 +229,15 @@ func cmdSpans(ts *testscript.TestScript, neg bool, args []string) {
 					ok = true
 				}
 			}
+		case strings.Contains(want, "#"):
+			name, count, _ := strings.Cut(want, "#")
+			n := 0
+			for _, s := range spans {
+				if s.Name == name {
+					n++
+				}
+			}
+			ok = strconv.Itoa(n) == count
 		case strings.HasSuffix(want, "!error"):
 			name := strings.TrimSuffix(want, "!error")
 			for _, s := range spans {
@@ -242,5 +255,71 @@ func cmdSpans(ts *testscript.TestScript, neg bool, args []string) {
 		if ok == neg {
 			ts.Fatalf("spans: %q: got %v for %d spans %s", want, ok, len(spans), strings.Join(names, ", "))
 		}
+	}
+}
+
+// Parts of a crash report that differ from build to build and run to run:
+// hexadecimal numbers (addresses, pointer arguments), a frame's +0x pc
+// offset (absent on inlined frames), goroutine ids, and a frame's argument
+// list, which is "(...)" when the function was inlined and its argument
+// words otherwise (a traced function has a deferred call, so the compiler
+// no longer inlines it).
+var (
+	crashArgs   = regexp.MustCompile(`^([\w./*()\[\]-]+)\((?:\.\.\.|[0-9a-fx?, {}.]*)\)$`)
+	crashOffset = regexp.MustCompile(` \+0x[0-9a-f]+$`)
+	crashHex    = regexp.MustCompile(`0x[0-9a-f]+\??`)
+	crashGoid   = regexp.MustCompile(`goroutine \d+`)
+)
+
+// cmdMaskCrash copies a crash report with addresses, offsets, goroutine ids
+// and argument lists masked, so that the reports of two builds compare:
+//
+//	maskcrash in out
+func cmdMaskCrash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: maskcrash in out")
+	}
+	lines := strings.Split(ts.ReadFile(args[0]), "\n") // stdout and stderr too
+	for i, l := range lines {
+		l = crashArgs.ReplaceAllString(l, "$1(_)")
+		l = crashOffset.ReplaceAllString(l, "")
+		l = crashHex.ReplaceAllString(l, "0x_")
+		l = crashGoid.ReplaceAllString(l, "goroutine N")
+		lines[i] = l
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(lines, "\n")), 0o666))
+}
+
+// cmdStacks checks how many spans of a JSONL file carry an event with an
+// exception.stacktrace attribute:
+//
+//	stacks file.jsonl n
+func cmdStacks(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: stacks file.jsonl n")
+	}
+	type span struct {
+		Events []struct {
+			Attrs map[string]any `json:"attributes"`
+		} `json:"events"`
+	}
+	n := 0
+	for i, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var s span
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			ts.Fatalf("%s:%d: %v", args[0], i+1, err)
+		}
+		for _, e := range s.Events {
+			if _, ok := e.Attrs["exception.stacktrace"]; ok {
+				n++
+				break
+			}
+		}
+	}
+	if strconv.Itoa(n) != args[1] {
+		ts.Fatalf("%d spans carry a stack trace, want %s", n, args[1])
 	}
 }

@@ -75,9 +75,9 @@ type Span struct {
 	wantContent bool
 	ended       bool // guarded by mu
 
-	// childPanic identifies the panic a child span of s last recorded
-	// while being unwound, so that s does not record its stack again.
-	childPanic atomic.Uintptr
+	// childPanic is what a child span of s last recorded of a panic that
+	// unwound it, so that s need not format the value or dump the stack again.
+	childPanic atomic.Pointer[panicNote]
 }
 
 type spanKey struct{}

@@ -327,38 +327,47 @@ func (s *Span) endUnwound(k unwindKind) {
 	}
 }
 
+// panicNote is what a span records of the panic unwinding it, handed to
+// its parent: a panic through n traced frames formats its value once and
+// dumps the stack once (on the innermost span), so it costs O(n).
+type panicNote struct {
+	id       uintptr // the panic value's interface words, combined
+	typ, msg string
+}
+
 // recordUnwindingPanic records the panic that is unwinding s's function.
-// The stack trace goes on the innermost span only: a panic through n
-// traced frames then costs O(n), not n stack dumps of depth up to n.
 func (s *Span) recordUnwindingPanic() {
 	v, known := currentPanicValue()
-	// The panic is known by its value's words: the runtime's panic record
-	// lives on a stack that may move while deferred calls run.
-	id := uintptr(0)
+	var note *panicNote
+	withStack := false
 	if known {
+		// The panic is known by its value's words: the runtime's panic
+		// record lives on a stack that may move while deferred calls run.
 		w := *(*[2]uintptr)(unsafe.Pointer(&v))
-		id = w[0]*31 + w[1] | 1
+		id := w[0]*31 + w[1] | 1
+		if note = s.childPanic.Load(); note == nil || note.id != id {
+			note = &panicNote{id: id, typ: fmt.Sprintf("%T", v), msg: fmt.Sprint(v)}
+			withStack = true
+		}
 	}
-	withStack := known && s.childPanic.Load() != id
-	if s.parent != nil && id != 0 {
-		s.parent.childPanic.Store(id)
+	if s.parent != nil && note != nil {
+		s.parent.childPanic.Store(note)
 	}
 	if !s.lock() {
 		return
 	}
 	ev := make([]record.Attr, 0, 4)
-	msg := "panic"
-	if known {
-		msg = fmt.Sprint(v)
-		ev = append(ev, record.String("exception.type", fmt.Sprintf("%T", v)), record.String("exception.message", msg))
-		msg = "panic: " + msg
+	status := "panic"
+	if note != nil {
+		ev = append(ev, record.String("exception.type", note.typ), record.String("exception.message", note.msg))
+		status = "panic: " + note.msg
 	}
 	if withStack {
 		ev = append(ev, record.String("exception.stacktrace", string(debug.Stack())))
 	}
 	ev = append(ev, record.Bool("exception.escaped", true))
 	s.addEventLocked("exception", ev)
-	s.setStatusLocked(record.StatusError, msg)
+	s.setStatusLocked(record.StatusError, status)
 	s.mu.Unlock()
 }
 

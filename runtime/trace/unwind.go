@@ -148,24 +148,51 @@ func currentPanicValue() (any, bool) {
 // deferred call itself (0 when End was the deferred call). It is meant
 // for the slow path, once unwinding has returned true.
 func classifyUnwind(skip int) unwindKind {
-	var pcs [6]uintptr
+	var pcs [4]uintptr
 	// Skip runtime.Callers, classifyUnwind, its caller and skip more.
 	n := runtime.Callers(3+skip, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		switch {
-		case f.Function == "runtime.gopanic":
+	for _, pc := range pcs[:n] {
+		switch k := pcKind(pc); k {
+		case pcWrapper:
+			continue
+		case pcPanic:
 			return unwindPanic
-		case f.Function == "runtime.Goexit":
+		case pcGoexit:
 			return unwindGoexit
-		case strings.Contains(f.Function, ".deferwrap"):
-			// The compiler's wrapper for a deferred call with arguments.
 		default:
 			return unwindReturn
 		}
-		if !more {
-			return unwindReturn
+	}
+	return unwindReturn
+}
+
+// What the function holding a return address is, for classifyUnwind.
+const (
+	pcOther   = iota
+	pcPanic   // runtime.gopanic
+	pcGoexit  // runtime.Goexit
+	pcWrapper // the compiler's wrapper of a deferred call with arguments
+)
+
+// pcKinds caches pcKind by return address: a panic passes the same few
+// addresses (gopanic's call of the deferred function) again and again.
+var pcKinds sync.Map // uintptr -> int
+
+func pcKind(pc uintptr) int {
+	if k, ok := pcKinds.Load(pc); ok {
+		return k.(int)
+	}
+	k := pcOther
+	if f := runtime.FuncForPC(pc - 1); f != nil {
+		switch name := f.Name(); {
+		case name == "runtime.gopanic":
+			k = pcPanic
+		case name == "runtime.Goexit":
+			k = pcGoexit
+		case strings.Contains(name, ".deferwrap"):
+			k = pcWrapper
 		}
 	}
+	pcKinds.Store(pc, k)
+	return k
 }
