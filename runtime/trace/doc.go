@@ -10,16 +10,17 @@
 // [Start] opens a span under the span carried by a context.Context (or an
 // OpenTelemetry span context, whose trace it joins); [Begin] opens one for
 // code that has no context, under the goroutine's current span. [Span.End]
-// (or [Span.Finish], which also records errors and panics) closes it and
-// queues it. A background batcher hands queued spans to the exporters of
+// (or [Span.Return], which also records the function's error) closes it
+// and queues it; deferred, both record a panic that unwinds the function
+// without recovering it. A background batcher hands queued spans to the exporters of
 // package export in batches; [Flush], [Shutdown], [Stop] and [Exit] drain
 // the queue. Attributes set with [WithInherited] are copied by every
 // descendant.
 //
 // Generated code is one or two lines per function:
 //
-//	ctx, span := tracegen.Start(ctx, "pkg.Func", tracegen.TypeLLM)
-//	defer func() { span.Finish(err, recover()) }()
+//	_, span := tracegen.Start(ctx, "pkg.Func", tracegen.TypeLLM)
+//	defer span.Return(&err)
 //
 // # Configuration and the disabled fast path
 //
@@ -40,9 +41,10 @@
 // Begin push, End pops, and an entry disappears when nothing is current.
 // The goroutine id is read from the runtime's g struct (a few lines of
 // assembly on amd64 and arm64, with the field offset discovered at the
-// first span), or parsed from runtime.Stack elsewhere. [Bind] carries the
-// current span into goroutines started with go. Cost: about 2 ns for the
-// id plus one uncontended mutex per push and pop.
+// first span), or parsed from runtime.Stack elsewhere. [Fork] nests the
+// spans of goroutines started by go statements in traced functions under
+// the span that started them, without wrapping the goroutine's function.
+// Cost: about 2 ns for the id plus one uncontended mutex per push and pop.
 //
 // # Cost when enabled
 //
