@@ -38,11 +38,14 @@ var realModules = []struct {
 	// zap's root and zapcore packages end their test binaries with
 	// goleak.VerifyTestMain: tracegen's goroutines must be gone by then.
 	// TestStacktraceFiltersVendorZap symlinks every module that go mod
-	// download lists into vendor/<module path>; the runtime's
-	// go.opentelemetry.io/otel/trace nests inside go.opentelemetry.io/otel,
-	// so the second symlink lands inside the first module's directory in
-	// the module cache (read-only: it fails, or, as root, it is written into
-	// the shared cache and fails with "file exists" on the next run).
+	// download lists into vendor/<module path> and runs go test there in
+	// GOPATH mode. The runtime's go.opentelemetry.io/otel/trace nests inside
+	// go.opentelemetry.io/otel, so its symlink lands inside the otel
+	// module's directory in the module cache: read-only, so it fails; as
+	// root it is written into the shared cache and the next run fails with
+	// "file exists". (In place there is a second reason: the vendored,
+	// instrumented zap imports the runtime, which go mod download does not
+	// list here because tracegen is replaced by a local directory.)
 	{
 		path: "go.uber.org/zap", version: "v1.28.0",
 		skipGraph: "^TestStacktraceFiltersVendorZap$",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
 
 // The batcher goroutine exits once the pipeline is idle and starts again
@@ -427,4 +428,84 @@ func TestSpanQueuedWhileGoingIdle(t *testing.T) {
 	if _, idles, _ := e.counts(); idles != 2 {
 		t.Errorf("Idle called %d times, want 2 (once per idle decision)", idles)
 	}
+}
+
+// BenchmarkIdleCycle measures one busy period after an idle one: the End
+// that starts the batcher, its export, the exporters' Idle (the jsonl file
+// closed, reopened by the next period) and the exit. cpu-us/op is process
+// CPU time per cycle. Compare with BenchmarkBusyEnd, the same End into a
+// batcher that is already running.
+func BenchmarkIdleCycle(b *testing.B) {
+	for _, name := range []string{"discard", "jsonl"} {
+		b.Run(name, func(b *testing.B) {
+			benchEnergyOff(b)
+			idleOverride.Store(int64(time.Millisecond))
+			defer idleOverride.Store(0)
+			sig := &idleSignal{ch: make(chan struct{}, 1)}
+			exps := []export.Exporter{sig}
+			if name == "jsonl" {
+				exps = append(exps, export.NewJSONL(filepath.Join(b.TempDir(), "b.jsonl")))
+			}
+			Configure(Config{IgnoreEnv: true, Exporters: exps, ErrorLog: &syncBuffer{}})
+			defer Stop()
+			p := active.Load()
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s := Begin("x")
+				s.End()
+				<-sig.ch // the batcher is going idle: it exits right after
+				for running(p) {
+					runtime.Gosched()
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
+		})
+	}
+}
+
+// idleSignal discards records and signals each Idle call.
+type idleSignal struct {
+	discard
+	ch chan struct{}
+}
+
+func (s *idleSignal) Idle(context.Context) error {
+	select {
+	case s.ch <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func BenchmarkBusyEnd(b *testing.B) {
+	benchEnergyOff(b)
+	Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{discard{}}, ErrorLog: &syncBuffer{}})
+	defer Stop()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := Begin("x")
+		s.End()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-us/op")
+}
+
+func benchEnergyOff(b *testing.B) {
+	old := energyGetenv
+	energyGetenv = func(k string) string {
+		if k == "TRACEGEN_ENERGY" {
+			return "off"
+		}
+		return ""
+	}
+	ResetEnergyConfig()
+	b.Cleanup(func() { energyGetenv = old; ResetEnergyConfig() })
+}
+
+func processCPU() time.Duration {
+	d, _ := sensor.ProcessCPU()
+	return d
 }
