@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/tracegen-dev/tracegen/runtime/genai"
+	"github.com/tracegen-dev/tracegen/runtime/llmspec"
 )
 
 //go:embed builtin.yaml
@@ -336,16 +336,16 @@ func (p *parser) stream(n *yaml.Node, r *Rule) {
 		}
 	}
 	switch r.Spec.Stream {
-	case genai.StreamKindSSE:
+	case llmspec.StreamKindSSE:
 		need("next", s.Next)
-	case genai.StreamKindRecv:
+	case llmspec.StreamKindRecv:
 		need("recv", s.Recv)
-	case genai.StreamKindEvents:
+	case llmspec.StreamKindEvents:
 		need("events", s.Events)
 		if r.Spec.Accessor == "" {
 			p.errorf(n, "accessor", "missing: stream kind events needs the result's method returning the stream (e.g. GetStream)")
 		}
-	case genai.StreamKindSeq, genai.StreamKindCallback:
+	case llmspec.StreamKindSeq, llmspec.StreamKindCallback:
 	case "":
 		p.errorf(n, "kind", "missing (sse, recv, seq, callback or events)")
 	default:
@@ -356,7 +356,7 @@ func (p *parser) stream(n *yaml.Node, r *Rule) {
 	}
 }
 
-func (p *parser) response(n *yaml.Node, r *genai.Paths) {
+func (p *parser) response(n *yaml.Node, r *llmspec.Paths) {
 	p.fields(n, "response", map[string]func(*yaml.Node){
 		"id":                        func(v *yaml.Node) { p.paths(v, "id", false, &r.ID) },
 		"model":                     func(v *yaml.Node) { p.paths(v, "model", false, &r.Model) },

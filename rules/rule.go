@@ -5,7 +5,7 @@ import (
 	"go/token"
 	"strings"
 
-	"github.com/tracegen-dev/tracegen/runtime/genai"
+	"github.com/tracegen-dev/tracegen/runtime/llmspec"
 )
 
 // Rule is one LLM call rule: the functions it matches and how their calls
@@ -18,8 +18,8 @@ type Rule struct {
 	Funcs []string
 	// Stream names the methods of the stream object that the rewriter follows.
 	Stream StreamMethods
-	// Spec is the run-time part, handed to runtime/genai.
-	Spec genai.Spec
+	// Spec is the run-time part, handed to runtime/genai (the shape is package llmspec).
+	Spec llmspec.Spec
 	// Pos is where the rule starts in its file (the file name is "builtin.yaml"
 	// for the embedded rules).
 	Pos token.Position
