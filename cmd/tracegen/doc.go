@@ -112,7 +112,8 @@ message and nothing of its package is written.
 		and exit 1; exit 0 when everything is up to date. For CI.
 	-diff
 		Write nothing; print a unified diff (a/ and b/ prefixes, as git
-		and patch -p1 read them) of what would change. Exits 0.
+		and patch -p1 read them) of what would change. Exits 1 when it
+		printed a diff, 0 when nothing would change.
 	-strip
 		Remove all tracegen instrumentation, restoring the exact original bytes.
 	-all
@@ -133,9 +134,13 @@ a usage error.
 
 # Exit status
 
-0: done, or up to date. 1: -check found stale files, or the code or its
-directives have errors (printed as file:line:col: message). 2: bad usage or a
-setup problem (missing require, no go.mod). With go, the go command's status.
+As gofmt's and go vet's, so CI can tell "regenerate" from "broken":
+0: done, or up to date. 1: -check or -diff found files that would change,
+and nothing else went wrong. 2: an error: a bad directive (printed as
+file:line:col: message), a package that does not load, a bad rules file,
+bad usage, or a setup problem (missing require, no go.mod). With go, the go
+command's own status (1 when tests fail), or 2 when tracegen could not
+prepare the build.
 
 # Examples
 

@@ -133,13 +133,13 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 	root := findModuleRoot(wd)
 	if root == "" {
 		a.logf("go %s: no go.mod in %s or any parent directory; tracegen instruments the packages of the main module", inv.sub, wd)
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 		return "", errSilent
 	}
 	mi, err := readModule(root)
 	if err != nil {
 		a.logf("go %s: reading go.mod: %v", inv.sub, err)
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 		return "", errSilent
 	}
 	cache, err := openCache()
@@ -162,7 +162,7 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 	}
 	if len(dirs) > 0 && !mi.requires {
 		a.logf("%s", missingRequire(mi))
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 		return "", errSilent
 	}
 	replace, fresh, errs, err := ov.rewrite(dirs)
@@ -177,7 +177,7 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		return "", err
 	}
 	for _, e := range errs {
-		a.errorf(exitFail, "%s", a.relError(e))
+		a.errorf(exitError, "%s", a.relError(e))
 	}
 	if len(errs) > 0 {
 		return "", errSilent
@@ -217,7 +217,7 @@ func (a *app) runGo(inv *goInvocation, overlay string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		a.logf("go %s: cannot find the go command on PATH: %v", inv.sub, err)
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 		return errSilent
 	}
 	cmd := exec.Command(gobin, inv.commandLine(overlay)...)
@@ -238,13 +238,13 @@ func (a *app) runGo(inv *goInvocation, overlay string) error {
 	case errors.As(err, &exitErr):
 		code := exitErr.ExitCode()
 		if code < 0 {
-			code = exitFail
+			code = exitError // killed by a signal
 		}
 		a.exitAtLeast(code)
 		return nil
 	case err != nil:
 		a.logf("go %s: %v", inv.sub, err)
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 		return errSilent
 	}
 	return nil

@@ -345,7 +345,7 @@ func TestWritePackagesAllOrNothing(t *testing.T) {
 			t.Errorf("%s = %q, want %q", filepath.Base(path), got, want)
 		}
 	}
-	if a.code != exitFail || !strings.Contains(stderr.String(), "disk full; package p/a left unchanged") {
+	if a.code != exitError || !strings.Contains(stderr.String(), "disk full; package p/a left unchanged") {
 		t.Errorf("exit %d, stderr %q", a.code, stderr.String())
 	}
 	// A package marked bad is not written at all.

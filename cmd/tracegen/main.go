@@ -9,11 +9,12 @@ import (
 	"strings"
 )
 
-// Exit codes, in gofmt's spirit: they only ever move upward during a run.
+// Exit codes, as gofmt's and go vet's: they only ever move upward during a
+// run, so CI can tell "regenerate" (1) from "broken" (2).
 const (
-	exitOK    = 0 // everything done, or up to date
-	exitFail  = 1 // -check found stale files, or the code or its directives have errors
-	exitUsage = 2 // bad command line, or a setup problem the user must fix first
+	exitOK      = 0 // everything done, or up to date
+	exitChanged = 1 // -check or -diff found files that would change, and nothing else went wrong
+	exitError   = 2 // a bad directive, a load failure, a bad rules file, bad usage, a setup problem
 )
 
 // options holds the parsed command-line flags.
@@ -104,17 +105,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
-		return exitUsage // the flag package already printed the problem and the usage
+		return exitError // the flag package already printed the problem and the usage
 	}
 	rest := fs.Args()
 	err := a.dispatch(rest)
 	if errors.Is(err, errSilent) {
-		a.exitAtLeast(exitFail)
+		a.exitAtLeast(exitError)
 	} else if errors.Is(err, errUsage) {
 		fmt.Fprintln(stderr, "run 'tracegen -help' for usage")
-		a.exitAtLeast(exitUsage)
+		a.exitAtLeast(exitError)
 	} else if err != nil {
-		a.errorf(exitFail, "%v", err)
+		a.errorf(exitError, "%v", err)
 	}
 	return a.code
 }

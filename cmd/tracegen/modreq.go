@@ -90,7 +90,7 @@ func (a *app) requireRuntime(res *instrument.Result, bad map[string]bool) error 
 		}
 		if !mi.requires {
 			a.logf("%s", missingRequire(mi))
-			a.exitAtLeast(exitUsage)
+			a.exitAtLeast(exitError)
 			return errSilent
 		}
 	}

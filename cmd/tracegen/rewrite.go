@@ -30,7 +30,7 @@ func (a *app) rewrite(patterns []string) error {
 		return fmt.Errorf("loading %s: %v", strings.Join(patterns, " "), err)
 	}
 	for _, e := range res.Errors {
-		a.errorf(exitFail, "%s", a.relError(e))
+		a.errorf(exitError, "%s", a.relError(e))
 	}
 	bad := packagesWithErrors(res)
 	writing := !a.opts.check && !a.opts.diff
@@ -52,6 +52,7 @@ func (a *app) rewrite(patterns []string) error {
 			if _, err := a.stdout.Write(unifiedDiff("a/"+filepath.ToSlash(rel), "b/"+filepath.ToSlash(rel), f.Orig, f.New)); err != nil {
 				return fmt.Errorf("writing diff: %v", err)
 			}
+			a.exitAtLeast(exitChanged)
 		}
 	}
 	if a.opts.check {
@@ -59,7 +60,7 @@ func (a *app) rewrite(patterns []string) error {
 			fmt.Fprintln(a.stdout, a.rel(p))
 		}
 		if len(stale) > 0 {
-			a.errorf(exitFail, "%d file(s) not up to date; run tracegen%s to update them", len(stale), a.flagEcho())
+			a.errorf(exitChanged, "%d file(s) not up to date; run tracegen%s to update them", len(stale), a.flagEcho())
 		}
 	}
 	if writing {
@@ -138,10 +139,10 @@ func (a *app) writePackages(res *instrument.Result, bad map[string]bool) {
 		files := byPkg[pkg]
 		for i, f := range files {
 			if err := writeFile(f.Path, f.New); err != nil {
-				a.errorf(exitFail, "%v; package %s left unchanged", err, pkg)
+				a.errorf(exitError, "%v; package %s left unchanged", err, pkg)
 				for _, done := range files[:i] {
 					if err := writeFile(done.Path, done.Orig); err != nil {
-						a.errorf(exitFail, "restoring %s: %v", done.Path, err)
+						a.errorf(exitError, "restoring %s: %v", done.Path, err)
 					}
 				}
 				break
