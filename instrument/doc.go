@@ -19,9 +19,22 @@
 // printer reformats the user's code. For a traced function the edits are:
 //
 //	func Load(ctx context.Context, id string) (_ *Doc, err error) {
-//		_, span := tracegen.Start(ctx, "store.Load") //tracegen:was results=" (*Doc, error) "
+//		span := tracegenLoad.Start(ctx)
 //		defer span.Return(&err)
+//		...
+//	}
 //
+//	//tracegen:generated
+//	var (
+//		//tracegen:was results=" (*Doc, error) "
+//		tracegenLoad = tracegen.Define("store.Load")
+//	)
+//
+// Each traced function's span name and options are one package-level
+// definition, built once, in a block at the end of its file; its name is
+// tracegen followed by the function's (Type_Method for methods, Func_func2
+// for a function literal), made unique against the package's own names
+// without looking at other files' output, so files can be rewritten alone.
 // The runtime is imported under an alias that no file of the package spells
 // (tracegen, else tracegen2, ...), and the local names (span, err, ctx) are
 // ones that appear nowhere in the function, so nothing is shadowed. A
@@ -30,18 +43,20 @@
 // rebound, so the function and its callees see the very context the caller
 // passed (callees nest through the goroutine's current span). With the
 // rebind key the parameter is rebound to the span's context (ctx, span :=
-// ...), for code beneath that reads the span from its context
-// (OpenTelemetry instrumentation, goroutines started by libraries). A blank
-// or unnamed parameter gets a name. Without one, Begin parents the span on
-// the goroutine's current span. The error result (the last result when its
+// tracegenLoad.StartContext(ctx)), for code beneath that reads the span
+// from its context (OpenTelemetry instrumentation, goroutines started by
+// libraries). Without a named context parameter (none, blank or unnamed),
+// Begin parents the span on the goroutine's current span and the signature
+// keeps its parameters. The error result (the last result when its
 // type is error) is named if needed so the deferred Return sees what the
 // function returns, through bare returns, gotos and panics alike. Return
 // never calls recover: a panic unwinds the function as without tracing.
-
-// In-place output is gofmt-clean when the input is. Function bodies written on
-// one line get their statements on separate lines. Where a signature or a
-// layout had to change, a //tracegen:was marker on the first generated line
-// keeps the original text, and added imports carry a //tracegen:generated doc
+//
+// In-place output is gofmt-clean when the input is, and no generated line is
+// wider than 100 columns. Function bodies written on one line get their
+// statements on separate lines. Where a signature or a layout had to change,
+// a //tracegen:was marker above the function's definition keeps the original
+// text (code generated before v0.2 has it on the first generated line), and added imports carry a //tracegen:generated doc
 // comment: StripSource reads these to restore the exact original bytes. When
 // goimports (or gopls on save) has merged the generated import into the import
 // block, StripSource still recognises it by its tracegen alias, provided

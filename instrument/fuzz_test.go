@@ -66,6 +66,11 @@ func Stop() {}
 func Exit(int) {}
 func (*Span) Finish(error, any) {}
 func Fork[F any](s *Span, f F) F { return f }
+type Definition struct{}
+func Define(name string, opts ...StartOption) *Definition { return nil }
+func (*Definition) Start(context.Context) *Span { return nil }
+func (*Definition) StartContext(ctx context.Context) (context.Context, *Span) { return ctx, nil }
+func (*Definition) Begin() *Span { return nil }
 func (*Span) Return(*error) {}
 func (*Span) ReturnOutput(*error, ...any) {}
 func (*Span) RecordInput(...any) {}

@@ -262,3 +262,43 @@ func TestStripOlderOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestGeneratedLinesAreShort: users commit and review the generated code, so
+// no line tracegen adds to a golden is wider than 100 columns (tabs count 4).
+func TestGeneratedLinesAreShort(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		want, err := os.ReadFile(filepath.Join(c.dir, "want.go.golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := map[string]bool{}
+		for _, l := range strings.Split(string(c.input), "\n") {
+			orig[l] = true
+		}
+		for i, l := range strings.Split(string(want), "\n") {
+			if w := len(l) + 3*strings.Count(l, "\t"); !orig[l] && w > 100 {
+				t.Errorf("%s/want.go.golden:%d: generated line is %d columns wide", c.name, i+1, w)
+			}
+		}
+	}
+}
+
+// TestReadmeShowsGolden: the README's example of generated code is the
+// readme golden, as tracegen writes it.
+func TestReadmeShowsGolden(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join("testdata", "golden", "readme", "want.go.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := string(golden)
+	for _, part := range []string{g[strings.Index(g, "//tracegen:generated\nimport"):strings.Index(g, "\n\n// Step")],
+		g[strings.Index(g, "func Plan"):]} {
+		if !strings.Contains(string(readme), part) {
+			t.Errorf("README.md lacks this part of testdata/golden/readme/want.go.golden:\n%s", part)
+		}
+	}
+}

@@ -69,6 +69,17 @@ func genericFuncs(src []byte, into map[string]bool) {
 	}
 }
 
+// topFuncRe matches the name of a top-level function without receiver.
+var topFuncRe = regexp.MustCompile(`(?m)^func\s+([\p{L}_][\p{L}\p{N}_]*)`)
+
+// topFuncs adds the names of src's top-level functions to into. It scans
+// bytes, not syntax.
+func topFuncs(src []byte, into map[string]bool) {
+	for _, m := range topFuncRe.FindAllSubmatch(src, -1) {
+		into[string(m[1])] = true
+	}
+}
+
 func importsAny(src []byte, paths []string) bool {
 	for _, p := range paths {
 		if bytes.Contains(src, []byte(strconv.Quote(p))) {
@@ -157,6 +168,15 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 		needTypes = needTypes || calls
 		cand[i] = bytes.Contains(base[i], []byte(DirectivePrefix)) || cfg.All && !f.test && !f.generated || calls
 	}
+	taken, funcs := map[string]bool{}, map[string]bool{}
+	for i, f := range files {
+		src := base[i]
+		if src == nil {
+			src = f.orig // instrumented in place: its definitions are taken too
+		}
+		scanIdents(src, "tracegen", taken)
+		topFuncs(src, funcs)
+	}
 	alias := fresh("tracegen", used)
 	wrapperAlias := map[string]string{}
 	aliasFor := func(path string) string {
@@ -206,7 +226,7 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 		if af == nil {
 			return
 		}
-		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, generic: generic,
+		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, generic: generic, taken: taken, funcs: funcs,
 			all: cfg.All && !files[i].test && !files[i].generated, aliasFor: aliasFor,
 			noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
 		if cfg.Calls != nil && info != nil && !files[i].test {

@@ -31,6 +31,9 @@ type fileJob struct {
 	alias   string // name under which the runtime is imported
 	stop    bool   // add defer Stop() to func main and turn os.Exit into Exit
 	generic map[string]bool
+	// Names of the package that definitions must not take: identifiers
+	// starting with tracegen, and the top-level functions.
+	taken, funcs map[string]bool
 	// noGenerics: the module's language version predates generics (no Fork).
 	noGenerics bool
 	// Call rewriting (nil when no rule applies to the package).
@@ -61,12 +64,14 @@ type rewriter struct {
 	lits       []*litInfo      // every function literal in source order
 	litTrace   map[*ast.FuncLit]*Directive
 	callDone   map[*ast.CallExpr]bool // calls rewritten by the call hook
+	defs       []*definition          // the traced functions' definitions, in order
 }
 
 type litInfo struct {
-	lit  *ast.FuncLit
-	name string // default span name
-	line int
+	lit    *ast.FuncLit
+	name   string // default span name
+	goName string // unique in the package: Func_funcN, Type_Method_funcN, or var_funcN at package level
+	line   int
 }
 
 // rewriteFile plans the instrumentation of one file.
@@ -140,7 +145,7 @@ func rewriteFile(job fileJob) fileResult {
 		r.rewriteCalls()
 	}
 	for _, td := range decls {
-		r.traceFunc(td.fd, td.fd.Recv, td.fd.Type, td.fd.Body, r.declName(td.fd), td.d, td.fd == mainDecl && r.stop)
+		r.traceFunc(td.fd, td.fd.Type, td.fd.Body, r.declName(td.fd), declGoName(td.fd), td.d, td.fd == mainDecl && r.stop)
 	}
 	if mainDecl != nil && r.stop {
 		traced := false
@@ -148,7 +153,7 @@ func rewriteFile(job fileJob) fileResult {
 			traced = traced || td.fd == mainDecl
 		}
 		if !traced && mainDecl.Body != nil {
-			r.traceFunc(mainDecl, nil, mainDecl.Type, mainDecl.Body, "", nil, true)
+			r.traceFunc(mainDecl, mainDecl.Type, mainDecl.Body, "", "", nil, true)
 		}
 		if mainDecl.Body != nil {
 			r.rewriteExits(mainDecl.Body)
@@ -156,9 +161,10 @@ func rewriteFile(job fileJob) fileResult {
 	}
 	for _, li := range r.lits {
 		if d := r.litTrace[li.lit]; d != nil {
-			r.traceFunc(li.lit, nil, li.lit.Type, li.lit.Body, li.name, d, false)
+			r.traceFunc(li.lit, li.lit.Type, li.lit.Body, li.name, li.goName, d, false)
 		}
 	}
+	r.emitDefinitions()
 	return r.res
 }
 
@@ -255,18 +261,42 @@ func (r *rewriter) collectLits() {
 	pkg := r.file.Name.Name
 	for _, decl := range r.file.Decls {
 		prefix := pkg
-		if fd, ok := decl.(*ast.FuncDecl); ok {
-			prefix = r.declName(fd)
+		goPrefix := ""
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			prefix = r.declName(d)
+			goPrefix = strings.ReplaceAll(strings.TrimPrefix(prefix, pkg+"."), ".", "_") + "_"
+		case *ast.GenDecl:
+			// Package-level literals keep the span name pkg.funcN; their
+			// definitions are named after the first variable of the
+			// declaration, which is unique in the package.
+			if len(d.Specs) > 0 {
+				if vs, ok := d.Specs[0].(*ast.ValueSpec); ok && len(vs.Names) > 0 {
+					goPrefix = vs.Names[0].Name + "_"
+				}
+			}
 		}
 		n := 0
 		ast.Inspect(decl, func(node ast.Node) bool {
 			if lit, ok := node.(*ast.FuncLit); ok {
 				n++
-				r.lits = append(r.lits, &litInfo{lit: lit, name: prefix + ".func" + strconv.Itoa(n), line: r.fset.PositionFor(lit.Pos(), false).Line})
+				fn := "func" + strconv.Itoa(n)
+				r.lits = append(r.lits, &litInfo{lit: lit, name: prefix + "." + fn, goName: goPrefix + fn,
+					line: r.fset.PositionFor(lit.Pos(), false).Line})
 			}
 			return true
 		})
 	}
+}
+
+// declGoName is Func or Type_Method: unique among the package's functions.
+func declGoName(fd *ast.FuncDecl) string {
+	if fd.Recv != nil && len(fd.Recv.List) > 0 {
+		if t := recvTypeName(fd.Recv.List[0].Type); t != "" {
+			return t + "_" + fd.Name.Name
+		}
+	}
+	return fd.Name.Name
 }
 
 // declName is the default span name: pkg.Func or pkg.Type.Method.
@@ -327,15 +357,16 @@ func isErrorType(e ast.Expr) bool {
 	return ok && id.Name == "error"
 }
 
-// traceFunc plans the instrumentation of one function. d is nil when only the
-// main-function additions (stop) are wanted.
-func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncType, body *ast.BlockStmt, name string, d *Directive, stop bool) {
+// traceFunc plans the instrumentation of one function: name is its default
+// span name, goName a name unique in the package for its definition. d is
+// nil when only the main-function additions (stop) are wanted.
+func (r *rewriter) traceFunc(node ast.Node, typ *ast.FuncType, body *ast.BlockStmt, name, goName string, d *Directive, stop bool) {
 	used := map[string]bool{r.alias: true}
 	identNames(node, used)
 	A := r.alias
-	var params, results *string // original text when changed
+	var results *string // original text when changed
 	var sigEdits []edit
-	src := r.src
+	var def *definition
 
 	var lines []string // generated statements, in order
 	if stop {
@@ -347,149 +378,26 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 			spanName = d.Name
 		}
 		span := fresh("span", used)
-		// context parameter
-		ctxName := ""
-		ctxPkg := r.contextName()
-		if typ.Params != nil {
-			unnamed := len(typ.Params.List) > 0 && len(typ.Params.List[0].Names) == 0
-			for _, f := range typ.Params.List {
-				if !isContextType(f.Type, ctxPkg) {
-					continue
-				}
-				if unnamed {
-					ctxName = fresh("ctx", used)
-					for _, g := range typ.Params.List {
-						n := "_"
-						if g == f {
-							n = ctxName
-						}
-						p := r.off(g.Type.Pos())
-						sigEdits = append(sigEdits, edit{p, p, n + " "})
-					}
-				} else {
-					id := f.Names[0]
-					if id.Name == "_" {
-						ctxName = fresh("ctx", used)
-						sigEdits = append(sigEdits, edit{r.off(id.Pos()), r.off(id.End()), ctxName})
-					} else {
-						ctxName = id.Name
-					}
-				}
-				break
-			}
-			if len(sigEdits) > 0 {
-				s := string(src[r.off(typ.Params.Opening) : r.off(typ.Params.Closing)+1])
-				params = &s
-			}
-		}
-		// results
-		errName := "nil"
-		var outNames []string
-		if res := typ.Results; res != nil && len(res.List) > 0 {
-			last := res.List[len(res.List)-1]
-			hasErr := isErrorType(last.Type)
-			named := len(res.List[0].Names) > 0
-			var resEdits []edit
-			if named {
-				if hasErr {
-					id := last.Names[len(last.Names)-1]
-					if id.Name == "_" {
-						errName = fresh("err", used)
-						resEdits = append(resEdits, edit{r.off(id.Pos()), r.off(id.End()), errName})
-					} else {
-						errName = id.Name
-					}
-				}
-				if d.Output {
-					for _, f := range res.List {
-						if f == last && hasErr {
-							continue
-						}
-						for _, id := range f.Names {
-							if id.Name != "_" {
-								outNames = append(outNames, id.Name)
-							}
-						}
-					}
-				}
-			} else if hasErr || d.Output {
-				names := make([]string, len(res.List))
-				for i, f := range res.List {
-					switch {
-					case hasErr && f == last:
-						errName = fresh("err", used)
-						names[i] = errName
-					case d.Output:
-						names[i] = fresh("result", used)
-						outNames = append(outNames, names[i])
-					default:
-						names[i] = "_"
-					}
-				}
-				if !res.Opening.IsValid() {
-					f := res.List[0]
-					resEdits = append(resEdits, edit{r.off(f.Type.Pos()), r.off(f.Type.Pos()), "(" + names[0] + " "},
-						edit{r.off(f.Type.End()), r.off(f.Type.End()), ")"})
-				} else {
-					for i, f := range res.List {
-						p := r.off(f.Type.Pos())
-						resEdits = append(resEdits, edit{p, p, names[i] + " "})
-					}
-				}
-			}
-			if len(resEdits) > 0 {
-				s := string(src[r.off(typ.Params.Closing)+1 : r.off(body.Lbrace)])
-				results = &s
-				sigEdits = append(sigEdits, resEdits...)
-			}
-		}
-		opts := d.options(A)
-		args := strconv.Quote(spanName)
-		if len(opts) > 0 {
-			args += ", " + strings.Join(opts, ", ")
-		}
-		if ctxName != "" {
+		ctxName, ctxPkg := r.ctxParam(typ)
+		res := r.nameResults(typ, body, d.Output, used)
+		results, sigEdits = res.was, res.edits
+		def = r.define(goName, spanName, d)
+		switch {
+		case ctxName != "" && d.Rebind:
+			lines = append(lines, fmt.Sprintf("%s, %s := %s.StartContext(%s)", ctxName, span, def.varName, ctxName))
+		case ctxName != "":
 			// The context the function passes on stays the one it was given:
-			// callees nest through the goroutine's current span. Only the
-			// rebind key hands them the span's context.
-			lhs := "_"
-			if d.Rebind {
-				lhs = ctxName
-			}
-			lines = append(lines, fmt.Sprintf("%s, %s := %s.Start(%s, %s)", lhs, span, A, ctxName, args))
-		} else {
-			lines = append(lines, fmt.Sprintf("%s := %s.Begin(%s)", span, A, args))
+			// callees nest through the goroutine's current span.
+			lines = append(lines, fmt.Sprintf("%s := %s.Start(%s)", span, def.varName, ctxName))
+		default:
+			lines = append(lines, fmt.Sprintf("%s := %s.Begin()", span, def.varName))
 		}
 		if d.Input {
-			var kv []string
-			for _, f := range typ.Params.List {
-				if isContextType(f.Type, ctxPkg) {
-					continue
-				}
-				for _, id := range f.Names {
-					if id.Name != "_" {
-						kv = append(kv, strconv.Quote(id.Name), id.Name)
-					}
-				}
-			}
-			if len(kv) > 0 {
+			if kv := inputPairs(typ, ctxPkg); len(kv) > 0 {
 				lines = append(lines, fmt.Sprintf("%s.RecordInput(%s)", span, strings.Join(kv, ", ")))
 			}
 		}
-		// Return never recovers: a panic unwinds as without tracing.
-		errArg := "nil"
-		if errName != "nil" {
-			errArg = "&" + errName
-		}
-		fin := fmt.Sprintf("%s.Return(%s)", span, errArg)
-		if len(outNames) > 0 {
-			kv := []string{errArg}
-			for _, n := range outNames {
-				kv = append(kv, strconv.Quote(n), "&"+n)
-			}
-			fin = fmt.Sprintf("%s.ReturnOutput(%s)", span, strings.Join(kv, ", "))
-		}
-		lines = append(lines, "defer "+fin)
+		lines = append(lines, "defer "+returnCall(span, res.errName, res.outNames))
 		r.rewriteGos(body, span)
 		r.res.funcs = append(r.res.funcs, spanName)
 	}
@@ -502,23 +410,156 @@ func (r *rewriter) traceFunc(node ast.Node, recv *ast.FieldList, typ *ast.FuncTy
 		// the brace; once the body spans lines gofmt wants a single space.
 		lb := r.off(body.Lbrace)
 		ws := lb
-		for ws > 0 && (src[ws-1] == ' ' || src[ws-1] == '\t') {
+		for ws > 0 && (r.src[ws-1] == ' ' || r.src[ws-1] == '\t') {
 			ws--
 		}
 		if lb-ws > 1 && typ.Params != nil {
 			if results == nil {
-				s := string(src[r.off(typ.Params.Closing)+1 : lb])
+				s := string(r.src[r.off(typ.Params.Closing)+1 : lb])
 				results = &s
 			}
 			sigEdits = append(sigEdits, edit{ws, lb, " "})
 		}
 	}
 	r.res.edits = append(r.res.edits, sigEdits...)
-	r.insertLines(body, lines, params, results)
+	r.insertLines(body, lines, results, def)
+}
+
+// ctxParam returns the name of the function's first context.Context
+// parameter ("" when there is none, or it is blank or unnamed: then the
+// span starts from the goroutine's current span) and the file's name for
+// the context package.
+func (r *rewriter) ctxParam(typ *ast.FuncType) (name, ctxPkg string) {
+	ctxPkg = r.contextName()
+	if typ.Params == nil {
+		return "", ctxPkg
+	}
+	for _, f := range typ.Params.List {
+		if !isContextType(f.Type, ctxPkg) {
+			continue
+		}
+		if len(f.Names) == 0 || f.Names[0].Name == "_" {
+			return "", ctxPkg
+		}
+		return f.Names[0].Name, ctxPkg
+	}
+	return "", ctxPkg
+}
+
+// namedResults is how a function's results are named for its deferred
+// Return: the error result's name ("nil" without one), the results to
+// record as output, and the signature edits with the original text.
+type namedResults struct {
+	errName  string
+	outNames []string
+	edits    []edit
+	was      *string
+}
+
+// nameResults names the error result (and, for output, every result) when
+// the signature leaves them unnamed or blank, so the deferred call can read
+// what the function returns.
+func (r *rewriter) nameResults(typ *ast.FuncType, body *ast.BlockStmt, output bool, used map[string]bool) namedResults {
+	nr := namedResults{errName: "nil"}
+	res := typ.Results
+	if res == nil || len(res.List) == 0 {
+		return nr
+	}
+	last := res.List[len(res.List)-1]
+	hasErr := isErrorType(last.Type)
+	if len(res.List[0].Names) > 0 {
+		if hasErr {
+			id := last.Names[len(last.Names)-1]
+			if id.Name == "_" {
+				nr.errName = fresh("err", used)
+				nr.edits = append(nr.edits, edit{r.off(id.Pos()), r.off(id.End()), nr.errName})
+			} else {
+				nr.errName = id.Name
+			}
+		}
+		if output {
+			for _, f := range res.List {
+				if f == last && hasErr {
+					continue
+				}
+				for _, id := range f.Names {
+					if id.Name != "_" {
+						nr.outNames = append(nr.outNames, id.Name)
+					}
+				}
+			}
+		}
+	} else if hasErr || output {
+		names := make([]string, len(res.List))
+		for i, f := range res.List {
+			switch {
+			case hasErr && f == last:
+				nr.errName = fresh("err", used)
+				names[i] = nr.errName
+			case output:
+				names[i] = fresh("result", used)
+				nr.outNames = append(nr.outNames, names[i])
+			default:
+				names[i] = "_"
+			}
+		}
+		if !res.Opening.IsValid() {
+			f := res.List[0]
+			nr.edits = append(nr.edits, edit{r.off(f.Type.Pos()), r.off(f.Type.Pos()), "(" + names[0] + " "},
+				edit{r.off(f.Type.End()), r.off(f.Type.End()), ")"})
+		} else {
+			for i, f := range res.List {
+				p := r.off(f.Type.Pos())
+				nr.edits = append(nr.edits, edit{p, p, names[i] + " "})
+			}
+		}
+	}
+	if len(nr.edits) > 0 {
+		s := string(r.src[r.off(typ.Params.Closing)+1 : r.off(body.Lbrace)])
+		nr.was = &s
+	}
+	return nr
+}
+
+// inputPairs lists the named non-context parameters as "name", name pairs.
+func inputPairs(typ *ast.FuncType, ctxPkg string) []string {
+	var kv []string
+	for _, f := range typ.Params.List {
+		if isContextType(f.Type, ctxPkg) {
+			continue
+		}
+		for _, id := range f.Names {
+			if id.Name != "_" {
+				kv = append(kv, strconv.Quote(id.Name), id.Name)
+			}
+		}
+	}
+	return kv
+}
+
+// returnCall is the deferred call that ends the span. Return never
+// recovers: a panic unwinds the function as without tracing.
+func returnCall(span, errName string, outNames []string) string {
+	errArg := "nil"
+	if errName != "nil" {
+		errArg = "&" + errName
+	}
+	if len(outNames) == 0 {
+		return fmt.Sprintf("%s.Return(%s)", span, errArg)
+	}
+	kv := []string{errArg}
+	for _, n := range outNames {
+		kv = append(kv, strconv.Quote(n), "&"+n)
+	}
+	return fmt.Sprintf("%s.ReturnOutput(%s)", span, strings.Join(kv, ", "))
 }
 
 // insertLines places the generated statements at the top of body.
-func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, results *string) {
+//
+// The //tracegen:was marker (the original results text and, for a body
+// written on its line, the original separators) goes with def when there is
+// one, else on the first generated line.
+func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, results *string, def *definition) {
 	src := r.src
 	lb := r.off(body.Lbrace)
 	rb := r.off(body.Rbrace)
@@ -559,11 +600,8 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 		}
 	}
 	first := lines[0]
-	if params != nil || results != nil || gaps != nil {
+	if results != nil || gaps != nil {
 		m := wasMarker
-		if params != nil {
-			m += " params=" + strconv.Quote(*params)
-		}
 		if results != nil {
 			m += " results=" + strconv.Quote(*results)
 		}
@@ -574,7 +612,11 @@ func (r *rewriter) insertLines(body *ast.BlockStmt, lines []string, params, resu
 			}
 			m += " gaps=" + strings.Join(q, ",")
 		}
-		first += " " + m
+		if def != nil {
+			def.marker = m
+		} else {
+			first += " " + m
+		}
 	}
 	var b strings.Builder
 	for i, l := range lines {

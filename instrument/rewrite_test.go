@@ -66,7 +66,9 @@ func Load(ctx context.Context, id string) (string, error) {
 `,
 			want: []string{
 				`func Load(ctx context.Context, id string) (_ string, err error) {`,
-				`_, span := tracegen.Start(ctx, "p.Load") //tracegen:was results=" (string, error) "`,
+				`span := tracegenLoad.Start(ctx)`,
+				`//tracegen:was results=" (string, error) "
+	tracegenLoad = tracegen.Define("p.Load")`,
 				`defer span.Return(&err)`,
 				`import tracegen "github.com/tracegen-dev/tracegen/runtime/trace"`,
 			},
@@ -82,7 +84,7 @@ func f(ctx context.Context) error { return g(ctx) }
 
 func g(context.Context) error { return nil }
 `,
-			want: []string{`ctx, span := tracegen.Start(ctx, "p.f")`, `defer span.Return(&err)`},
+			want: []string{`ctx, span := tracegenF.StartContext(ctx)`, `defer span.Return(&err)`},
 		},
 		{
 			name: "no ctx no results",
@@ -93,7 +95,8 @@ func search() {
 	println()
 }
 `,
-			want: []string{`span := tracegen.Begin("web search", tracegen.TypeTool, tracegen.KindClient, tracegen.WithAttr("engine", "ddg"))`,
+			want: []string{`span := tracegenSearch.Begin()`,
+				"tracegenSearch = tracegen.Define(\"web search\", tracegen.TypeTool, tracegen.KindClient,\n\t\ttracegen.WithAttr(\"engine\", \"ddg\"))",
 				`defer span.Return(nil)`},
 			not: []string{"tracegen:was"},
 		},
@@ -111,7 +114,7 @@ func f() error {
 	return err
 }
 `,
-			want: []string{`func f() (err2 error) {`, `span2 := tracegen.Begin("p.f")`, `span2.Return(&err2)`},
+			want: []string{`func f() (err2 error) {`, `span2 := tracegenF.Begin()`, `span2.Return(&err2)`},
 		},
 		{
 			name: "alias taken",
@@ -122,7 +125,7 @@ var tracegen = 1
 //trace:span
 func f() {}
 `,
-			want: []string{`import tracegen2 "github.com/tracegen-dev/tracegen/runtime/trace"`, `span := tracegen2.Begin("p.f")`},
+			want: []string{`import tracegen2 "github.com/tracegen-dev/tracegen/runtime/trace"`, `span := tracegenF.Begin()`, `tracegenF = tracegen2.Define("p.f")`},
 		},
 		{
 			name: "named results and bare return",
@@ -148,7 +151,7 @@ func f(n int, _ ctxpkg.Context) (_ int, _ error) {
 	return n, nil
 }
 `,
-			want: []string{`func f(n int, ctx ctxpkg.Context) (_ int, err error) {`, `_, span := tracegen.Start(ctx, "p.f")`},
+			want: []string{`func f(n int, _ ctxpkg.Context) (_ int, err error) {`, `span := tracegenF.Begin()`},
 		},
 		{
 			name: "unnamed params",
@@ -159,7 +162,7 @@ import "context"
 //trace:span
 func f(context.Context, int) {}
 `,
-			want: []string{`func f(ctx context.Context, _ int) {`, `_, span := tracegen.Start(ctx, "p.f")`},
+			want: []string{`func f(context.Context, int) {`, `span := tracegenF.Begin()`},
 		},
 		{
 			name: "methods and generics",
@@ -179,7 +182,7 @@ func Map[T, U any](xs []T, f func(T) U) []U {
 	return out
 }
 `,
-			want: []string{`span := tracegen.Begin("p.List.Len") //tracegen:was gaps=" "," "`, `span := tracegen.Begin("p.Map")`},
+			want: []string{`span := tracegenList_Len.Begin()`, "//tracegen:was gaps=\" \",\" \"\n\ttracegenList_Len = tracegen.Define(\"p.List.Len\")", `span := tracegenMap.Begin()`},
 		},
 		{
 			name: "input and output",
@@ -227,7 +230,7 @@ func f() {
 	_, _ = g, h
 }
 `,
-			want: []string{`g := func() (err error) {`, `span := tracegen.Begin("inner", tracegen.TypeTool)`},
+			want: []string{`g := func() (err error) {`, `tracegen.Define("inner", tracegen.TypeTool)`},
 			not:  []string{`p.f"`},
 		},
 		{
@@ -274,7 +277,7 @@ func (T) String() string { return "T" }
 
 func (T) Error() string { return "T" }
 `,
-			want: []string{`span := tracegen.Begin("p.a")`, `span := tracegen.Begin("p.T.b")`},
+			want: []string{`span := tracegenA.Begin()`, `span := tracegenT_b.Begin()`},
 			not:  []string{`"p.init"`, `"p.skip"`, `"p.fast"`, `"p.T.String"`, `"p.T.Error"`},
 		},
 		{
@@ -289,7 +292,7 @@ func f() { // keep me
 	fmt.Println() // why
 }
 `,
-			want: []string{`func f() { // keep me`, `span := tracegen.Begin("p.f")`},
+			want: []string{`func f() { // keep me`, `span := tracegenF.Begin()`},
 		},
 	}
 	for _, tt := range tests {

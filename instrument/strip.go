@@ -178,6 +178,7 @@ type stripper struct {
 	regions  [][2]int        // restored byte ranges; other edits inside are dropped
 	fallback []string        // aliases of unmarked imports taken for generated ones
 	exclude  map[string]bool // aliases known to be the user's own
+	defs     map[string]string // definition variable -> its //tracegen:was marker ("" if none)
 }
 
 func (s *stripper) off(p token.Pos) int { return s.fset.PositionFor(p, false).Offset }
@@ -217,12 +218,18 @@ func (s *stripper) run() error {
 		}
 		s.edits = append(s.edits, edit{start - 2, s.off(gd.End()), ""})
 	}
+	for _, decl := range s.file.Decls {
+		if gd, ok := decl.(*ast.GenDecl); ok && isDefinitions(gd) {
+			marked[gd.Doc] = true // not a merged import's leftover
+		}
+	}
 	if err := s.findMergedImports(marked); err != nil {
 		return err
 	}
 	if s.runtime == "" && len(s.wrappers) == 0 {
 		return nil
 	}
+	s.findDefinitions()
 	osName := "os"
 	if s.osOrig != nil {
 		if err := s.unblankOS(); err != nil {
@@ -333,7 +340,7 @@ func (s *stripper) generatedPrefix(body *ast.BlockStmt) int {
 	if !ok || as.Tok != token.DEFINE || len(as.Rhs) != 1 {
 		return k
 	}
-	if _, ok := s.isRuntimeCall(as.Rhs[0], "Start", "Begin"); !ok {
+	if _, ok := s.isRuntimeCall(as.Rhs[0], "Start", "Begin"); !ok && s.definitionOf(as) == "" {
 		return k
 	}
 	k++
@@ -383,6 +390,13 @@ func (s *stripper) stripFunc(typ *ast.FuncType, body *ast.BlockStmt) error {
 	gen := body.List[:k]
 	firstLineEnd := lineEnd(s.src, s.off(gen[0].End()))
 	var marker string
+	for _, st := range gen {
+		if as, ok := st.(*ast.AssignStmt); ok {
+			if v := s.definitionOf(as); v != "" {
+				marker = s.defs[v]
+			}
+		}
+	}
 	for _, cg := range s.file.Comments {
 		for _, c := range cg.List {
 			o := s.off(c.Slash)
@@ -476,6 +490,77 @@ func parseWas(text string) (wasInfo, error) {
 		}
 	}
 	return w, nil
+}
+
+// findDefinitions reads the block of definitions (a var declaration
+// documented //tracegen:generated), records each variable's marker and
+// removes the block with what was added before it.
+func (s *stripper) findDefinitions() {
+	s.defs = map[string]string{}
+	for _, decl := range s.file.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || !isDefinitions(gd) {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			marker := ""
+			if vs.Doc != nil {
+				for _, c := range vs.Doc.List {
+					if strings.HasPrefix(c.Text, wasMarker) {
+						marker = c.Text
+					}
+				}
+			}
+			for _, n := range vs.Names {
+				s.defs[n.Name] = marker
+			}
+		}
+		// The block and the newlines added before it: one blank line, or,
+		// in a file that had no final newline, a newline too.
+		start, end := s.off(gd.Doc.Pos())-1, s.off(gd.End())
+		if end < len(s.src) && s.src[end] == '\n' {
+			end++
+		} else {
+			start--
+		}
+		s.edits = append(s.edits, edit{max(start, 0), end, ""})
+	}
+}
+
+// isDefinitions reports whether gd is a block of definitions: a var
+// declaration documented //tracegen:generated.
+func isDefinitions(gd *ast.GenDecl) bool {
+	return gd.Tok == token.VAR && gd.Doc != nil && len(gd.Doc.List) == 1 && gd.Doc.List[0].Text == importMarker
+}
+
+// definitionOf returns the definition variable that as starts its span
+// from (span := v.Begin(), v.Start(ctx), ctx, span := v.StartContext(ctx)),
+// or "".
+func (s *stripper) definitionOf(as *ast.AssignStmt) string {
+	if len(as.Rhs) != 1 {
+		return ""
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok {
+		return ""
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return ""
+	}
+	id, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return ""
+	}
+	if _, def := s.defs[id.Name]; !def {
+		return ""
+	}
+	switch sel.Sel.Name {
+	case "Begin", "Start", "StartContext":
+		return id.Name
+	}
+	return ""
 }
 
 // stripFork turns go alias.Fork(span, f)(args) back into go f(args), and

@@ -17,9 +17,10 @@
 // the queue. Attributes set with [WithInherited] are copied by every
 // descendant.
 //
-// Generated code is one or two lines per function:
+// Generated code is two lines per function, and one [Definition] of its
+// span name and options, built once:
 //
-//	_, span := tracegen.Start(ctx, "pkg.Func", tracegen.TypeLLM)
+//	span := tracegenFunc.Start(ctx) // var tracegenFunc = tracegen.Define("pkg.Func", tracegen.TypeLLM)
 //	defer span.Return(&err)
 //
 // # Configuration and the disabled fast path
