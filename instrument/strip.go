@@ -172,12 +172,12 @@ type stripper struct {
 	file     *ast.File
 	src      []byte
 	edits    []edit
-	runtime  string          // alias of the runtime import ("" if none)
-	wrappers map[string]bool // aliases of wrapper imports
-	osOrig   *string         // original name of a blanked os import
-	regions  [][2]int        // restored byte ranges; other edits inside are dropped
-	fallback []string        // aliases of unmarked imports taken for generated ones
-	exclude  map[string]bool // aliases known to be the user's own
+	runtime  string            // alias of the runtime import ("" if none)
+	wrappers map[string]bool   // aliases of wrapper imports
+	osOrig   *string           // original name of a blanked os import
+	regions  [][2]int          // restored byte ranges; other edits inside are dropped
+	fallback []string          // aliases of unmarked imports taken for generated ones
+	exclude  map[string]bool   // aliases known to be the user's own
 	defs     map[string]string // definition variable -> its //tracegen:was marker ("" if none)
 }
 
