@@ -8,6 +8,11 @@ import (
 // RuntimePath is the import path of the runtime package that generated code calls.
 const RuntimePath = "github.com/tracegen-dev/tracegen/runtime/trace"
 
+// OTelBridgePath is the package that lets tracegen spans join OpenTelemetry
+// traces. Package main imports it (blank, generated) when its module already
+// requires go.opentelemetry.io/otel/trace, so no other program links OTel.
+const OTelBridgePath = "github.com/tracegen-dev/tracegen/runtime/otelbridge"
+
 // Mode says how the rewritten text is laid out.
 type Mode int
 
@@ -31,6 +36,10 @@ type Config struct {
 	// Calls, when set, routes matching call sites (LLM SDK calls) through
 	// runtime wrappers; see CallRewriter.
 	Calls CallRewriter
+
+	// otelBridge: package main also imports OTelBridgePath (set per
+	// package by the loader from the module's go.mod).
+	otelBridge bool
 }
 
 // File is the outcome for one Go source file.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -25,6 +26,8 @@ type loadedPkg struct {
 	files []*srcFile
 	// goVersion is the go directive of the package's module.
 	goVersion string
+	// otel: the package's module requires go.opentelemetry.io/otel/trace.
+	otel bool
 }
 
 func run(cfg Config, patterns []string) (*Result, error) {
@@ -58,6 +61,7 @@ func run(cfg Config, patterns []string) (*Result, error) {
 			lp = &loadedPkg{path: p.PkgPath, name: p.Name}
 			if p.Module != nil {
 				lp.goVersion = p.Module.GoVersion
+				lp.otel = requiresOTel(p.Module.GoMod)
 			}
 			byPath[p.PkgPath] = lp
 			order = append(order, lp)
@@ -108,7 +112,9 @@ func run(cfg Config, patterns []string) (*Result, error) {
 			if t := typed[lp.path]; t != nil {
 				tc = t.check
 			}
-			outs[i], errs[i] = processPackage(cfg, lp.path, lp.name, lp.files, tc, lp.goVersion)
+			pcfg := cfg
+			pcfg.otelBridge = lp.otel
+			outs[i], errs[i] = processPackage(pcfg, lp.path, lp.name, lp.files, tc, lp.goVersion)
 		}()
 	}
 	wg.Wait()
@@ -227,4 +233,29 @@ func typeCheckAll(cfg Config, pkgs []*loadedPkg) (map[string]*typedPkg, error) {
 		out[p.PkgPath] = t
 	}
 	return out, nil
+}
+
+// otelModules caches requiresOTel by go.mod path.
+var otelModules sync.Map // string -> bool
+
+// requiresOTel reports whether the go.mod at path requires
+// go.opentelemetry.io/otel/trace (directly or as indirect).
+func requiresOTel(path string) bool {
+	if path == "" {
+		return false
+	}
+	if v, ok := otelModules.Load(path); ok {
+		return v.(bool)
+	}
+	data, err := os.ReadFile(path)
+	found := false
+	if err == nil {
+		if f, err := modfile.ParseLax(path, data, nil); err == nil {
+			for _, r := range f.Require {
+				found = found || r.Mod.Path == "go.opentelemetry.io/otel/trace"
+			}
+		}
+	}
+	otelModules.Store(path, found)
+	return found
 }

@@ -226,7 +226,7 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 		if af == nil {
 			return
 		}
-		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, generic: generic, taken: taken, funcs: funcs,
+		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, otelBridge: stop && cfg.otelBridge, generic: generic, taken: taken, funcs: funcs,
 			all: cfg.All && !files[i].test && !files[i].generated, aliasFor: aliasFor,
 			noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
 		if cfg.Calls != nil && info != nil && !files[i].test {

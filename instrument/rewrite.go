@@ -23,14 +23,16 @@ const (
 // fileJob is everything the rewrite of one file needs. The file is already
 // stripped of earlier instrumentation.
 type fileJob struct {
-	fset    *token.FileSet
-	file    *ast.File
-	src     []byte
-	mode    Mode
-	all     bool   // trace every function with a body (except init and //trace:ignore)
-	alias   string // name under which the runtime is imported
-	stop    bool   // add defer Stop() to func main and turn os.Exit into Exit
-	generic map[string]bool
+	fset  *token.FileSet
+	file  *ast.File
+	src   []byte
+	mode  Mode
+	all   bool   // trace every function with a body (except init and //trace:ignore)
+	alias string // name under which the runtime is imported
+	stop  bool   // add defer Stop() to func main and turn os.Exit into Exit
+	// otelBridge: with stop, also import OTelBridgePath (blank).
+	otelBridge bool
+	generic    map[string]bool
 	// Names of the package that definitions must not take: identifiers
 	// starting with tracegen, and the top-level functions.
 	taken, funcs map[string]bool
@@ -157,6 +159,9 @@ func rewriteFile(job fileJob) fileResult {
 		}
 		if mainDecl.Body != nil {
 			r.rewriteExits(mainDecl.Body)
+			if r.otelBridge {
+				r.useImport("_", OTelBridgePath)
+			}
 		}
 	}
 	for _, li := range r.lits {

@@ -98,12 +98,15 @@ func (s *stripper) findMergedImports(marked map[*ast.CommentGroup]bool) error {
 		}
 		for _, spec := range gd.Specs {
 			imp := spec.(*ast.ImportSpec)
-			if imp.Name == nil || !generatedAlias.MatchString(imp.Name.Name) || s.exclude[imp.Name.Name] {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			bridge := imp.Name != nil && imp.Name.Name == "_" && path == OTelBridgePath
+			if !bridge && (imp.Name == nil || !generatedAlias.MatchString(imp.Name.Name) || s.exclude[imp.Name.Name]) {
 				continue
 			}
-			path, _ := strconv.Unquote(imp.Path.Value)
 			name := imp.Name.Name
 			switch {
+			case bridge:
+				// the generated blank import of package main, merged too
 			case path == RuntimePath && s.runtime == "":
 				s.runtime = name
 			case path != RuntimePath && name != "tracegen" && !s.wrappers[name]:
@@ -111,7 +114,9 @@ func (s *stripper) findMergedImports(marked map[*ast.CommentGroup]bool) error {
 			default:
 				continue
 			}
-			s.fallback = append(s.fallback, name)
+			if !bridge {
+				s.fallback = append(s.fallback, name)
+			}
 			// Remove the spec's line and the blank or marker lines above it.
 			end := lineEnd(s.src, s.off(imp.End()))
 			if end < len(s.src) {

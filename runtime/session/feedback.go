@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/ctxparent"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
-	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
 // Rating is a user's judgement of an answer: a score, a thumb, or both.
@@ -89,12 +89,7 @@ func feedback(ctx context.Context, key string, r Rating, text string) error {
 	if found {
 		attrs = append(attrs, record.String(AttrFeedbackSpanID, target.SpanID.String()), record.String(AttrFeedbackName, target.Name))
 		// Parent the feedback span on the rated span: same trace, that span as parent.
-		sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-			TraceID:    oteltrace.TraceID(target.TraceID),
-			SpanID:     oteltrace.SpanID(target.SpanID),
-			TraceFlags: oteltrace.FlagsSampled,
-		})
-		ctx = oteltrace.ContextWithSpanContext(withoutSpan{ctx}, sc)
+		ctx = ctxparent.With(withoutSpan{ctx}, ctxparent.Remote{TraceID: target.TraceID, SpanID: target.SpanID, Sampled: true})
 	}
 	_, s := trace.Start(ctx, "feedback", trace.KindInternal, trace.WithAttributes(attrs...))
 	s.AddEvent(EventFeedback, attrs...)

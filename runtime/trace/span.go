@@ -64,6 +64,7 @@ type Span struct {
 	name      string         // final name once ended
 	traceID   record.TraceID
 	spanID    record.SpanID
+	parentID  record.SpanID // the parent's span id, local or remote (zero for a root)
 
 	// energy holds per-source joules as float64 bits; allocated on the
 	// first AddEnergy, as most short spans never receive any.

@@ -12,8 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	oteltrace "go.opentelemetry.io/otel/trace"
-
+	"github.com/tracegen-dev/tracegen/runtime/internal/ctxparent"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -90,11 +89,12 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	s.prev = prev
 
 	var parent *Span
-	var remote oteltrace.SpanContext
+	var remote ctxparent.Remote
+	hasRemote := false
 	if fromCtx {
 		parent = SpanFromContext(ctx)
 		if parent == nil {
-			remote = oteltrace.SpanContextFromContext(ctx)
+			remote, hasRemote = ctxparent.FromContext(ctx)
 		}
 	}
 	switch {
@@ -104,9 +104,15 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		if prev != nil && prev != parent && isAncestor(parent, prev) {
 			parent = prev
 		}
-	case remote.IsValid():
 	case prev != nil:
-		parent = prev
+		// Traced functions hand their callees the context they were given,
+		// so a remote parent in ctx is often above the current span, which
+		// joined it: it wins only when the current span's chain does not
+		// know it (an OpenTelemetry span started beneath).
+		if !hasRemote || !remoteBeneath(remote, prev) {
+			parent, hasRemote = prev, false
+		}
+	case hasRemote:
 	default:
 		parent = forkedParent()
 	}
@@ -120,9 +126,9 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.parent = parent
 		s.sampled = parent.sampled
 		traceID, parentID, inh = parent.traceID, parent.spanID, parent.inh
-	case remote.IsValid():
-		traceID, parentID = record.TraceID(remote.TraceID()), record.SpanID(remote.SpanID())
-		s.sampled = remote.IsSampled() && p.sample(traceID)
+	case hasRemote:
+		traceID, parentID = record.TraceID(remote.TraceID), record.SpanID(remote.SpanID)
+		s.sampled = remote.Sampled && p.sample(traceID)
 		remoteParent = true
 		inh = rootInheritedAttrs()
 	default:
@@ -130,7 +136,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.sampled = p.sample(traceID)
 		inh = rootInheritedAttrs()
 	}
-	s.traceID, s.spanID, s.inh = traceID, newSpanID(), inh
+	s.traceID, s.spanID, s.parentID, s.inh = traceID, newSpanID(), parentID, inh
 	if p.pool {
 		if !s.sampled {
 			s.rec = &unsampledRec
@@ -193,6 +199,19 @@ func rootInheritedAttrs() []record.Attr {
 		return *a
 	}
 	return nil
+}
+
+// remoteBeneath reports whether the remote parent r lies beneath the
+// current span cur: neither a span of cur's chain nor the remote parent its
+// root joined, so it was made after cur started (an OpenTelemetry span
+// started by code cur called, or a parent extracted from a message).
+func remoteBeneath(r ctxparent.Remote, cur *Span) bool {
+	for c, n := cur, 0; c != nil && n < maxChain; c, n = c.parent, n+1 {
+		if record.SpanID(r.SpanID) == c.spanID || record.SpanID(r.SpanID) == c.parentID {
+			return false
+		}
+	}
+	return true
 }
 
 // isAncestor reports whether a is a strict ancestor of s.
