@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Finding is one detected value: s[Start:End] is of type Type.
@@ -32,14 +33,18 @@ type detector struct {
 	anchored *regexp.Regexp
 }
 
-func init() {
-	for t, d := range detectors {
+// detectors returns the detector of each type, compiled on first use: a
+// program that never masks personal data pays nothing at start-up.
+var detectors = sync.OnceValue(func() map[Type]detector {
+	m := newDetectors()
+	for t, d := range m {
 		if d.window > 0 {
 			d.anchored = regexp.MustCompile(`^(?:` + d.re.String() + `)`)
-			detectors[t] = d
+			m[t] = d
 		}
 	}
-}
+	return m
+})
 
 // startOfDigits reports whether a run of digits begins at i.
 func startOfDigits(s string, i int) bool {
@@ -106,69 +111,71 @@ func digitsOf(s string) string {
 	return b.String()
 }
 
-var detectors = map[Type]detector{
-	Email: {
-		re:    regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}`),
-		valid: validEmail,
-		left:  isEmailChar, right: isWordish,
-		quick: func(s string) bool { return strings.IndexByte(s, '@') >= 0 },
-	},
-	CreditCard: {
-		re:    regexp.MustCompile(`\d(?:[ -]?\d){12,18}`),
-		valid: validCard,
-		left:  isNumberish, right: isNumberish,
-		window: 40, start: func(s string, i int) bool { return startOfDigits(s, i) && digitsWithin(s, i, 40) >= 13 },
-		quick: func(s string) bool { return digitCount(s) >= 13 },
-	},
-	IBAN: {
-		re:    regexp.MustCompile(`[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?`),
-		valid: validIBAN,
-		left:  isAlnum, right: isAlnum,
-		window: 50, start: ibanStart,
-		quick: func(s string) bool { return digitCount(s) >= 6 },
-	},
-	IP: {
-		re:     regexp.MustCompile(`\d{1,3}(?:\.\d{1,3}){3}|(?i:[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%[0-9a-z]+)?)`),
-		valid:  validIP,
-		window: 64, start: ipStart,
-		left: func(b byte) bool { return isAlnum(b) || b == '.' || b == ':' }, right: func(b byte) bool { return isAlnum(b) || b == '.' },
-		quick: func(s string) bool { return strings.ContainsAny(s, ".:") && hasDigits(s) },
-	},
-	SSN: {
-		re:    regexp.MustCompile(`\d{3}-\d{2}-\d{4}`),
-		valid: validSSN,
-		left:  isNumberish, right: isNumberish,
-		quick: func(s string) bool { return digitCount(s) >= 9 && strings.IndexByte(s, '-') >= 0 },
-	},
-	Phone: {
-		re:     regexp.MustCompile(`(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,5}\)?){1,6}`),
-		valid:  validPhone,
-		window: 40, start: func(s string, i int) bool { return phoneStart(s, i) && digitsWithin(s, i, 40) >= 10 },
-		quick: func(s string) bool { return digitCount(s) >= 10 },
-		left:  func(b byte) bool { return isNumberish(b) || b == '+' || b == ':' || b == '$' }, right: func(b byte) bool { return isNumberish(b) || b == ':' || b == '%' },
-	},
-	APIKey: {
-		re: regexp.MustCompile(`sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}` +
-			`|(?:AKIA|ASIA)[0-9A-Z]{16}` +
-			`|AIza[0-9A-Za-z_-]{35}` +
-			`|gh[pousr]_[A-Za-z0-9]{36,}` +
-			`|github_pat_[A-Za-z0-9_]{50,}` +
-			`|glpat-[A-Za-z0-9_-]{20,}` +
-			`|xox[abposr]-[A-Za-z0-9-]{10,}` +
-			`|hf_[A-Za-z0-9]{30,}` +
-			`|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` +
-			`|(?i:bearer) [A-Za-z0-9._~+/-]{20,}=*`),
-		valid: validKey,
-		left:  isKeyChar, right: isKeyChar,
-		quick: func(s string) bool {
-			for _, p := range keyHints {
-				if strings.Contains(s, p) {
-					return true
-				}
-			}
-			return false
+func newDetectors() map[Type]detector {
+	return map[Type]detector{
+		Email: {
+			re:    regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}`),
+			valid: validEmail,
+			left:  isEmailChar, right: isWordish,
+			quick: func(s string) bool { return strings.IndexByte(s, '@') >= 0 },
 		},
-	},
+		CreditCard: {
+			re:    regexp.MustCompile(`\d(?:[ -]?\d){12,18}`),
+			valid: validCard,
+			left:  isNumberish, right: isNumberish,
+			window: 40, start: func(s string, i int) bool { return startOfDigits(s, i) && digitsWithin(s, i, 40) >= 13 },
+			quick: func(s string) bool { return digitCount(s) >= 13 },
+		},
+		IBAN: {
+			re:    regexp.MustCompile(`[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?`),
+			valid: validIBAN,
+			left:  isAlnum, right: isAlnum,
+			window: 50, start: ibanStart,
+			quick: func(s string) bool { return digitCount(s) >= 6 },
+		},
+		IP: {
+			re:     regexp.MustCompile(`\d{1,3}(?:\.\d{1,3}){3}|(?i:[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:%[0-9a-z]+)?)`),
+			valid:  validIP,
+			window: 64, start: ipStart,
+			left: func(b byte) bool { return isAlnum(b) || b == '.' || b == ':' }, right: func(b byte) bool { return isAlnum(b) || b == '.' },
+			quick: func(s string) bool { return strings.ContainsAny(s, ".:") && hasDigits(s) },
+		},
+		SSN: {
+			re:    regexp.MustCompile(`\d{3}-\d{2}-\d{4}`),
+			valid: validSSN,
+			left:  isNumberish, right: isNumberish,
+			quick: func(s string) bool { return digitCount(s) >= 9 && strings.IndexByte(s, '-') >= 0 },
+		},
+		Phone: {
+			re:     regexp.MustCompile(`(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{1,5}\)?){1,6}`),
+			valid:  validPhone,
+			window: 40, start: func(s string, i int) bool { return phoneStart(s, i) && digitsWithin(s, i, 40) >= 10 },
+			quick: func(s string) bool { return digitCount(s) >= 10 },
+			left:  func(b byte) bool { return isNumberish(b) || b == '+' || b == ':' || b == '$' }, right: func(b byte) bool { return isNumberish(b) || b == ':' || b == '%' },
+		},
+		APIKey: {
+			re: regexp.MustCompile(`sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}` +
+				`|(?:AKIA|ASIA)[0-9A-Z]{16}` +
+				`|AIza[0-9A-Za-z_-]{35}` +
+				`|gh[pousr]_[A-Za-z0-9]{36,}` +
+				`|github_pat_[A-Za-z0-9_]{50,}` +
+				`|glpat-[A-Za-z0-9_-]{20,}` +
+				`|xox[abposr]-[A-Za-z0-9-]{10,}` +
+				`|hf_[A-Za-z0-9]{30,}` +
+				`|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` +
+				`|(?i:bearer) [A-Za-z0-9._~+/-]{20,}=*`),
+			valid: validKey,
+			left:  isKeyChar, right: isKeyChar,
+			quick: func(s string) bool {
+				for _, p := range keyHints {
+					if strings.Contains(s, p) {
+						return true
+					}
+				}
+				return false
+			},
+		},
+	}
 }
 
 // keyHints are substrings every APIKey pattern contains.
@@ -320,7 +327,7 @@ func validPhone(s string) bool {
 		return false
 	}
 	groups := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' })
-	if strings.Contains(s, ".") && !dottedPhone.MatchString(s) {
+	if strings.Contains(s, ".") && !dottedPhone().MatchString(s) {
 		return false // 3.14159265, 10.20.30.40.50: decimals and versions
 	}
 	if !plus && len(groups) > 1 {
@@ -346,7 +353,7 @@ func validPhone(s string) bool {
 		}
 	}
 	// ISO dates and times: 2024-01-15, 2024.01.15.
-	if regexpDate.MatchString(s) {
+	if regexpDate().MatchString(s) {
 		return false
 	}
 	return true
@@ -354,7 +361,9 @@ func validPhone(s string) bool {
 
 // dottedPhone is the shapes of dot-separated phone numbers: 555.123.4567,
 // +33.1.23.45.67.89, 01.23.45.67.89.
-var dottedPhone = regexp.MustCompile(`^(?:(?:\+|00)\d{1,3}\.)?(?:\d{3}\.\d{3}\.\d{4}|0?\d(?:\.\d\d){4})$`)
+var dottedPhone = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:(?:\+|00)\d{1,3}\.)?(?:\d{3}\.\d{3}\.\d{4}|0?\d(?:\.\d\d){4})$`)
+})
 
 // precededByVersion reports whether the text before an IPv4-looking match
 // names a version ("v1.2.3.4", "version 1.2.3.4").
@@ -363,7 +372,9 @@ func precededByVersion(before string) bool {
 	return strings.HasSuffix(b, "v") || strings.HasSuffix(b, "version ") || strings.HasSuffix(b, "version: ")
 }
 
-var regexpDate = regexp.MustCompile(`^(?:19|20)\d\d[-.](?:0[1-9]|1[0-2])[-.](?:0[1-9]|[12]\d|3[01])`)
+var regexpDate = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:19|20)\d\d[-.](?:0[1-9]|1[0-2])[-.](?:0[1-9]|[12]\d|3[01])`)
+})
 
 func validKey(s string) bool {
 	if strings.HasPrefix(strings.ToLower(s), "bearer ") {
@@ -387,7 +398,7 @@ func Find(s string, types []Type) []Finding {
 		if !contains(types, t) {
 			continue
 		}
-		d := detectors[t]
+		d := detectors()[t]
 		if d.quick != nil && !d.quick(s) {
 			continue
 		}
