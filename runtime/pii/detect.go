@@ -33,7 +33,7 @@ type detector struct {
 	anchored *regexp.Regexp
 }
 
-// detectors returns the detector of each type, compiled on first use: a
+// detectors returns the detector of each type, compiled on first use, so a
 // program that never masks personal data pays nothing at start-up.
 var detectors = sync.OnceValue(func() map[Type]detector {
 	m := newDetectors()
