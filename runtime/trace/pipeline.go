@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -208,13 +209,7 @@ func (p *pipeline) sample(id record.TraceID) bool {
 	if p.sampleAll {
 		return true
 	}
-	return beUint64(id[8:]) < p.sampleBound
-}
-
-func beUint64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[7]) | uint64(b[6])<<8 | uint64(b[5])<<16 | uint64(b[4])<<24 |
-		uint64(b[3])<<32 | uint64(b[2])<<40 | uint64(b[1])<<48 | uint64(b[0])<<56
+	return binary.BigEndian.Uint64(id[8:]) < p.sampleBound
 }
 
 // enqueue hands a finished span to the pipeline.
