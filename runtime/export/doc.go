@@ -10,8 +10,9 @@
 // safe for concurrent use because tests read it while spans are exported).
 //
 // Exporters are found by name through an open registry ([Register]):
-// TRACEGEN_EXPORTER=stdout,jsonl builds one exporter per name. Packages that
-// add exporters (otlp, prometheus) register themselves from an init func.
+// TRACEGEN_EXPORTER=stdout,jsonl builds one exporter per name. A package
+// that adds an exporter registers it from an init func, and a program links
+// it with a blank import.
 //
 // Writing an exporter takes a few lines:
 //
