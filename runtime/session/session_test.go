@@ -7,18 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
+	"github.com/tracegen-dev/tracegen/runtime/tracetest"
 )
-
-func memPipeline(t *testing.T) *export.Memory {
-	t.Helper()
-	mem := export.NewMemory(1000)
-	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true})
-	t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
-	return mem
-}
 
 // llmCall makes a finished LLM span like runtime/genai does.
 func llmCall(ctx context.Context, model string, in, out int64, err error) {
@@ -28,27 +20,15 @@ func llmCall(ctx context.Context, model string, in, out int64, err error) {
 	s.Finish(err, nil)
 }
 
-func find(mem *export.Memory, name string) *record.Record {
-	for _, r := range mem.Spans() {
-		if r.Name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 func TestSessionAttributesInherited(t *testing.T) {
-	mem := memPipeline(t)
+	rec := tracetest.NewRecorder(t)
 	ctx := WithSession(context.Background(), "s-1", "alice", map[string]any{"plan": "pro", "tier": 2})
 	ctx = WithConversation(ctx, "conv-9")
 	cctx, agent := trace.Start(ctx, "agent", trace.TypeAgent)
 	llmCall(cctx, "gpt-4o", 10, 5, nil)
 	agent.End()
 	for _, name := range []string{"agent", "chat gpt-4o"} {
-		r := find(mem, name)
-		if r == nil {
-			t.Fatalf("no span %s", name)
-		}
+		r := rec.Span(name)
 		for key, want := range map[string]string{AttrSessionID: "s-1", AttrUserID: "alice", AttrConversationID: "conv-9",
 			AttrMetadataPrefix + "plan": "pro", AttrMetadataPrefix + "tier": "2"} {
 			if v, _ := r.Lookup(key); v.String() != want {
@@ -62,18 +42,15 @@ func TestSessionAttributesInherited(t *testing.T) {
 }
 
 func TestFeedbackTargetsLatestLLMSpan(t *testing.T) {
-	mem := memPipeline(t)
+	rec := tracetest.NewRecorder(t)
 	ctx := WithSession(context.Background(), "s-fb", "bob", nil)
 	llmCall(ctx, "first", 1, 1, nil)
 	llmCall(ctx, "second", 2, 2, nil)
 	if err := Feedback(ctx, ThumbsDown(), "wrong answer"); err != nil {
 		t.Fatal(err)
 	}
-	second := find(mem, "chat second")
-	fb := find(mem, "feedback")
-	if fb == nil || second == nil {
-		t.Fatalf("spans: %v", mem.Spans())
-	}
+	second := rec.Span("chat second")
+	fb := rec.Span("feedback")
 	if fb.TraceID != second.TraceID || fb.ParentSpanID != second.SpanID {
 		t.Errorf("feedback span trace %s parent %s, want trace %s parent %s", fb.TraceID, fb.ParentSpanID, second.TraceID, second.SpanID)
 	}
@@ -95,8 +72,8 @@ func TestFeedbackTargetsLatestLLMSpan(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, r := range mem.Spans() {
-		if r.Name == "feedback" && r.ParentSpanID == second.SpanID {
+	for _, r := range rec.Children(second) {
+		if r.Name == "feedback" {
 			n++
 		}
 	}
@@ -106,7 +83,7 @@ func TestFeedbackTargetsLatestLLMSpan(t *testing.T) {
 }
 
 func TestFeedbackErrors(t *testing.T) {
-	memPipeline(t)
+	tracetest.NewRecorder(t)
 	if err := Feedback(context.Background(), ThumbsUp(), ""); !errors.Is(err, ErrNoSession) {
 		t.Errorf("no session: %v", err)
 	}
@@ -147,7 +124,7 @@ func TestTrackerBounded(t *testing.T) {
 }
 
 func TestTotalsFromMemoryAndJSONL(t *testing.T) {
-	mem := memPipeline(t)
+	rec := tracetest.NewRecorder(t)
 	alice := WithSession(context.Background(), "s-a", "alice", nil)
 	bob := WithSession(context.Background(), "s-b", "bob", nil)
 	actx, agent := trace.Start(alice, "agent", trace.TypeAgent)
@@ -173,10 +150,10 @@ func TestTotalsFromMemoryAndJSONL(t *testing.T) {
 			}
 		}
 	}
-	check("memory", ByUser(mem.Spans()))
+	check("memory", ByUser(rec.Spans()))
 
 	var buf bytes.Buffer
-	for _, r := range mem.Spans() {
+	for _, r := range rec.Spans() {
 		buf.Write(r.AppendJSON(nil))
 		buf.WriteByte('\n')
 	}
