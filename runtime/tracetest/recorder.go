@@ -155,16 +155,18 @@ func (r *Recorder) ByAttr(key string, value any) []*record.Record {
 func (r *Recorder) Children(parent *record.Record) []*record.Record {
 	r.tb.Helper()
 	return r.Spans(func(s *record.Record) bool {
-		return s.TraceID == parent.TraceID && s.ParentSpanID == parent.SpanID && !s.RemoteParent
+		return s.TraceID == parent.TraceID && s.ParentSpanID == parent.SpanID
 	})
 }
 
-// Parent returns the recorded parent of span, or nil when span is a local
-// root (no parent, or a remote OpenTelemetry one) or its parent has not
-// ended yet.
+// Parent returns the recorded span that is span's parent, or nil when span
+// has no parent or its parent was not recorded (it has not ended yet, or it
+// lives in another process). A parent adopted through an OpenTelemetry span
+// context counts when it was recorded here too (session.Feedback parents
+// its span on the rated LLM span that way).
 func (r *Recorder) Parent(span *record.Record) *record.Record {
 	r.tb.Helper()
-	if span.IsLocalRoot() {
+	if !span.ParentSpanID.IsValid() {
 		return nil
 	}
 	for _, s := range r.Spans() {
