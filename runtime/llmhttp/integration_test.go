@@ -11,27 +11,15 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/session"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
+	"github.com/tracegen-dev/tracegen/runtime/tracetest"
 )
 
 // These tests go through runtime/genai and runtime/trace for real (no fake
 // sink) and check the exported records.
 
-func memTrace(t *testing.T) *export.Memory {
-	t.Helper()
-	mem := export.NewMemory(100)
-	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true})
-	t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
-	return mem
-}
-
-func llmSpans(mem *export.Memory) []*record.Record {
-	var out []*record.Record
-	for _, r := range mem.Spans() {
-		if r.Type == record.TypeLLM {
-			out = append(out, r)
-		}
-	}
-	return out
+// llmSpans returns the LLM spans rec recorded.
+func llmSpans(rec *tracetest.Recorder) []*record.Record {
+	return rec.Spans(export.TypeIs(record.TypeLLM))
 }
 
 func do(t *testing.T, ctx context.Context, url, body string, header map[string]string) string {
@@ -51,14 +39,14 @@ func do(t *testing.T, ctx context.Context, url, body string, header map[string]s
 
 func TestIntegrationSpan(t *testing.T) {
 	t.Setenv("TRACEGEN_CAPTURE_CONTENT", "true")
-	mem := memTrace(t)
+	rec := tracetest.NewRecorder(t)
 	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
  "content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":50}}`))
 	ctx, parent := trace.Start(context.Background(), "agent", trace.TypeAgent)
 	do(t, ctx, srv.URL+"/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":256,"messages":[{"role":"user","content":"hi there"}]}`,
 		map[string]string{"anthropic-version": "2023-06-01"})
 	parent.End()
-	spans := llmSpans(mem)
+	spans := llmSpans(rec)
 	if len(spans) != 1 {
 		t.Fatalf("%d LLM spans", len(spans))
 	}
@@ -87,10 +75,10 @@ func TestIntegrationSpan(t *testing.T) {
 }
 
 func TestIntegrationHTTPError(t *testing.T) {
-	mem := memTrace(t)
+	rec := tracetest.NewRecorder(t)
 	srv, _ := fake(t, 429, "application/json", []byte(`{"error":{"message":"Rate limit reached","type":"requests"}}`))
 	do(t, context.Background(), srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
-	spans := llmSpans(mem)
+	spans := llmSpans(rec)
 	if len(spans) != 1 {
 		t.Fatalf("%d LLM spans", len(spans))
 	}
@@ -111,10 +99,10 @@ func TestIntegrationHTTPError(t *testing.T) {
 
 func TestIntegrationContentOffByDefault(t *testing.T) {
 	t.Setenv("TRACEGEN_CAPTURE_CONTENT", "")
-	mem := memTrace(t)
+	rec := tracetest.NewRecorder(t)
 	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"c","model":"gpt-4o","choices":[{"message":{"content":"secret answer"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`))
 	do(t, context.Background(), srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"secret question"}]}`, nil)
-	js := string(llmSpans(mem)[0].AppendJSON(nil))
+	js := string(llmSpans(rec)[0].AppendJSON(nil))
 	if strings.Contains(js, "secret") {
 		t.Errorf("content recorded without TRACEGEN_CAPTURE_CONTENT: %s", js)
 	}
@@ -124,27 +112,22 @@ func TestIntegrationContentOffByDefault(t *testing.T) {
 // carries the session ids, is the target of Feedback, and counts in the
 // per-user totals.
 func TestIntegrationSession(t *testing.T) {
-	mem := memTrace(t)
+	rec := tracetest.NewRecorder(t)
 	srv, _ := fake(t, 200, "application/json", []byte(`{"id":"c1","model":"gpt-4o","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3}}`))
 	ctx := session.WithSession(context.Background(), "sess-42", "alice", nil)
 	do(t, ctx, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
 	if err := session.Feedback(ctx, session.ThumbsUp(), "great"); err != nil {
 		t.Fatal(err)
 	}
-	llm := llmSpans(mem)[0]
+	llm := llmSpans(rec)[0]
 	if v, _ := llm.Lookup("user.id"); v.String() != "alice" {
 		t.Errorf("LLM span user.id %q", v.String())
 	}
-	var fb *record.Record
-	for _, r := range mem.Spans() {
-		if r.Name == "feedback" {
-			fb = r
-		}
-	}
-	if fb == nil || fb.ParentSpanID != llm.SpanID || fb.TraceID != llm.TraceID {
+	fb := rec.Span("feedback")
+	if fb.ParentSpanID != llm.SpanID || fb.TraceID != llm.TraceID {
 		t.Fatalf("feedback span %+v not under the LLM span %s", fb, llm.SpanID)
 	}
-	tot := session.ByUser(mem.Spans())["alice"]
+	tot := session.ByUser(rec.Spans())["alice"]
 	if tot.Calls != 1 || tot.InputTokens != 7 || tot.OutputTokens != 3 || tot.EnergyKWh <= 0 {
 		t.Errorf("alice totals %+v", tot)
 	}
