@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
+	"github.com/tracegen-dev/tracegen/runtime/tracetest"
 )
 
 // A directive with input or output on an enclosing function
@@ -28,9 +28,7 @@ func TestCaptureContentByDirective(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("TRACEGEN_CAPTURE_CONTENT", "")
 			os.Unsetenv("TRACEGEN_CAPTURE_CONTENT")
-			mem := export.NewMemory(100)
-			trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true, DisableContent: tt.disable})
-			t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
+			rec := tracetest.NewRecorder(t, tracetest.WithConfig(trace.Config{DisableContent: tt.disable}))
 
 			var opts []trace.StartOption
 			if tt.withCapture {
@@ -45,7 +43,7 @@ func TestCaptureContentByDirective(t *testing.T) {
 			outer.End()
 
 			var found bool
-			for _, r := range mem.Spans() {
+			for _, r := range rec.Spans() {
 				if r.Name != "chat m" {
 					continue
 				}
@@ -59,7 +57,7 @@ func TestCaptureContentByDirective(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Fatalf("no LLM span among %d spans", len(mem.Spans()))
+				t.Fatalf("no LLM span among %d spans", len(rec.Spans()))
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
+	"github.com/tracegen-dev/tracegen/runtime/tracetest"
 )
 
 // Fake SDK types with the field names of the real ones (openai-go), so the
@@ -98,38 +99,8 @@ func (r *reader[T]) Close() error { return nil }
 
 type chatStream struct{ *reader[completion] }
 
-func memory(t *testing.T) *export.Memory {
-	t.Helper()
-	mem := export.NewMemory(1000)
-	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true})
-	t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
-	return mem
-}
-
-func attr(t *testing.T, r *record.Record, key string) record.Value {
-	t.Helper()
-	v, ok := r.Lookup(key)
-	if !ok {
-		t.Fatalf("span %q has no %s; attrs %v", r.Name, key, r.Attrs)
-	}
-	return v
-}
-
-func onlySpan(t *testing.T, mem *export.Memory) *record.Record {
-	t.Helper()
-	spans := mem.Spans()
-	if len(spans) != 1 {
-		names := []string{}
-		for _, s := range spans {
-			names = append(names, s.Name)
-		}
-		t.Fatalf("got %d spans %v, want 1", len(spans), names)
-	}
-	return spans[0]
-}
-
 func TestCall1VChat(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	svc := &chatService{resp: &completion{
 		ID: "chatcmpl-123", Model: "gpt-4o-mini-2024-07-18",
 		Choices: []choice{{FinishReason: "stop"}},
@@ -144,7 +115,7 @@ func TestCall1VChat(t *testing.T) {
 		t.Fatalf("Call1V returned %v, %v; want the function's own result", got, err)
 	}
 	var llm *record.Record
-	for _, r := range mem.Spans() {
+	for _, r := range rec.Spans() {
 		if r.Name == "chat gpt-4o-mini" {
 			llm = r
 		}
@@ -171,11 +142,11 @@ func TestCall1VChat(t *testing.T) {
 		AttrRequestStream:   false,
 	}
 	for k, w := range want {
-		if g := attr(t, llm, k).Any(); g != w {
+		if g := rec.Attr(llm, k).Any(); g != w {
 			t.Errorf("%s = %v (%T), want %v", k, g, g, w)
 		}
 	}
-	if fr := attr(t, llm, AttrFinishReasons).String(); !strings.Contains(fr, "stop") {
+	if fr := rec.Attr(llm, AttrFinishReasons).String(); !strings.Contains(fr, "stop") {
 		t.Errorf("finish reasons = %s", fr)
 	}
 	if llm.Impact.Joules[record.EnergyLLM] <= 0 || llm.Impact.CO2eG <= 0 {
@@ -187,18 +158,18 @@ func TestCall1VChat(t *testing.T) {
 }
 
 func TestCallError(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	boom := &apiError{"rate limited"}
 	svc := &chatService{err: boom}
 	_, err := Call1V("openai.chat", svc.New, context.Background(), chatParams{Model: "gpt-4o"})
 	if err != boom {
 		t.Fatalf("error = %v, want the function's own", err)
 	}
-	r := onlySpan(t, mem)
+	r := rec.Only()
 	if r.Status != record.StatusError {
 		t.Errorf("status = %v, want error", r.Status)
 	}
-	if g := attr(t, r, AttrErrorType).Str(); g != "*genai.apiError" {
+	if g := rec.Attr(r, AttrErrorType).Str(); g != "*genai.apiError" {
 		t.Errorf("error.type = %q", g)
 	}
 }
@@ -208,24 +179,24 @@ type apiError struct{ msg string }
 func (e *apiError) Error() string { return e.msg }
 
 func TestCaptureContent(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	t.Setenv("TRACEGEN_CAPTURE_CONTENT", "true")
 	svc := &chatService{resp: &completion{Choices: []choice{{Message: struct{ Content string }{"Hello!"}}}}}
 	Call1V("openai.chat", svc.New, context.Background(), chatParams{Model: "m", Messages: []string{"hi"}})
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrInputMessages).String(); !strings.Contains(g, "hi") {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrInputMessages).String(); !strings.Contains(g, "hi") {
 		t.Errorf("input messages = %q", g)
 	}
-	if g := attr(t, r, AttrOutputMessages).String(); !strings.Contains(g, "Hello!") {
+	if g := rec.Attr(r, AttrOutputMessages).String(); !strings.Contains(g, "Hello!") {
 		t.Errorf("output messages = %q", g)
 	}
 }
 
 func TestStreamSSE(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	svc := &chatService{}
 	st := Stream1V("openai.chat.stream", svc.NewStreaming, context.Background(), chatParams{Model: "gpt-4o-mini"})
-	if n := len(mem.Spans()); n != 0 {
+	if n := len(rec.Spans()); n != 0 {
 		t.Fatalf("span ended when the call returned (%d spans), want at the end of the stream", n)
 	}
 	chunks := 0
@@ -235,14 +206,14 @@ func TestStreamSSE(t *testing.T) {
 	if chunks != 3 {
 		t.Fatalf("got %d chunks through the wrapper, want 3", chunks)
 	}
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrOutputTokens).Int64(); g != 12 {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrOutputTokens).Int64(); g != 12 {
 		t.Errorf("output tokens = %d, want 12 from the last chunk", g)
 	}
-	if g := attr(t, r, AttrRequestStream).Bool(); !g {
+	if g := rec.Attr(r, AttrRequestStream).Bool(); !g {
 		t.Errorf("gen_ai.request.stream = false")
 	}
-	ttfc := attr(t, r, AttrTimeToFirstChunk).Float64()
+	ttfc := rec.Attr(r, AttrTimeToFirstChunk).Float64()
 	if ttfc <= 0 || ttfc > r.Duration().Seconds() {
 		t.Errorf("time to first chunk = %v, span %v", ttfc, r.Duration())
 	}
@@ -251,20 +222,20 @@ func TestStreamSSE(t *testing.T) {
 	}
 	// Close after the end changes nothing.
 	StreamClose(st.Close)
-	if n := len(mem.Spans()); n != 1 {
+	if n := len(rec.Spans()); n != 1 {
 		t.Errorf("%d spans after Close, want 1", n)
 	}
 }
 
 func TestStreamWithoutUsage(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	st := &sseStream[completion]{items: []completion{{ID: "x", Choices: []choice{{FinishReason: "stop"}}}}}
 	svc := func(ctx context.Context, p chatParams, o ...option) *sseStream[completion] { return st }
 	s := Stream1V("openai.chat.stream", svc, context.Background(), chatParams{Model: "m"})
 	for StreamNext(s.Next) {
 	}
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrUsageMissing).Str(); !strings.Contains(g, "IncludeUsage") {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrUsageMissing).Str(); !strings.Contains(g, "IncludeUsage") {
 		t.Errorf("%s = %q, want a hint about include_usage", AttrUsageMissing, g)
 	}
 	if _, ok := r.Lookup(AttrInputTokens); ok {
@@ -273,26 +244,26 @@ func TestStreamWithoutUsage(t *testing.T) {
 }
 
 func TestStreamFailsAndCloseEarly(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	failing := &sseStream[completion]{err: errors.New("received error while streaming")}
 	s := Stream1V("openai.chat.stream", func(context.Context, chatParams, ...option) *sseStream[completion] { return failing }, context.Background(), chatParams{Model: "m"})
 	for StreamNext(s.Next) {
 	}
-	if r := onlySpan(t, mem); r.Status != record.StatusError {
+	if r := rec.Only(); r.Status != record.StatusError {
 		t.Errorf("failed stream: status %v, want error", r.Status)
 	}
-	mem.Reset()
+	rec.Reset()
 	svc := &chatService{}
 	s2 := Stream1V("openai.chat.stream", svc.NewStreaming, context.Background(), chatParams{Model: "m"})
 	StreamNext(s2.Next)
 	StreamClose(s2.Close)
-	if r := onlySpan(t, mem); r.Status == record.StatusError {
+	if r := rec.Only(); r.Status == record.StatusError {
 		t.Errorf("early close marked the call failed")
 	}
 }
 
 func TestStreamRecvPromoted(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	create := func(ctx context.Context, p chatParams) (*chatStream, error) {
 		return &chatStream{&reader[completion]{items: []completion{
 			{ID: "a", Model: "gpt-4o", Choices: []choice{{FinishReason: "stop"}}},
@@ -302,7 +273,7 @@ func TestStreamRecvPromoted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mem.Spans()) != 0 {
+	if len(rec.Spans()) != 0 {
 		t.Fatal("stream span ended at the call")
 	}
 	for {
@@ -311,8 +282,8 @@ func TestStreamRecvPromoted(t *testing.T) {
 			break
 		}
 	}
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrResponseID).Str(); g != "a" {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrResponseID).Str(); g != "a" {
 		t.Errorf("response id = %q", g)
 	}
 	if _, ok := r.Lookup(AttrUsageMissing); !ok {
@@ -330,7 +301,7 @@ type gResp struct {
 }
 
 func TestSeq3(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	gen := func(ctx context.Context, model string, contents []string, cfg *struct{}) iter.Seq2[*gResp, error] {
 		return func(yield func(*gResp, error) bool) {
 			if !yield(&gResp{ResponseID: "r1", ModelVersion: "gemini-2.5-flash", UsageMetadata: &gUsage{PromptTokenCount: 8, CandidatesTokenCount: 1}}, nil) {
@@ -340,21 +311,21 @@ func TestSeq3(t *testing.T) {
 		}
 	}
 	seq := Seq3("genai.generate.stream", gen, context.Background(), "gemini-2.5-flash", []string{"hi"}, (*struct{})(nil))
-	if len(mem.Spans()) != 0 {
+	if len(rec.Spans()) != 0 {
 		t.Fatal("span started before iteration")
 	}
 	n := 0
 	for range seq {
 		n++
 	}
-	r := onlySpan(t, mem)
+	r := rec.Only()
 	if n != 2 || r.Name != "generate_content gemini-2.5-flash" {
 		t.Fatalf("n=%d name=%q", n, r.Name)
 	}
-	if g := attr(t, r, AttrOutputTokens).Int64(); g != 6 {
+	if g := rec.Attr(r, AttrOutputTokens).Int64(); g != 6 {
 		t.Errorf("output tokens = %d, want candidates 4 + thoughts 2", g)
 	}
-	if g := attr(t, r, AttrFinishReasons).String(); !strings.Contains(g, "STOP") {
+	if g := rec.Attr(r, AttrFinishReasons).String(); !strings.Contains(g, "STOP") {
 		t.Errorf("finish reasons = %s", g)
 	}
 }
@@ -372,7 +343,7 @@ type oReq struct {
 type oFunc func(oResp) error
 
 func TestCallback2(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	chat := func(ctx context.Context, req *oReq, fn oFunc) error {
 		fn(oResp{Model: "llama3.2"})
 		return fn(oResp{Model: "llama3.2", Done: true, DoneReason: "stop", Metrics: Metrics{11, 7}})
@@ -382,14 +353,14 @@ func TestCallback2(t *testing.T) {
 	if err != nil || seen != 2 {
 		t.Fatalf("err=%v seen=%d, want the user's callback called twice", err, seen)
 	}
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrInputTokens).Int64(); g != 11 {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrInputTokens).Int64(); g != 11 {
 		t.Errorf("input tokens = %d (promoted Metrics field)", g)
 	}
-	if g := attr(t, r, AttrProviderName).Str(); g != "ollama" {
+	if g := rec.Attr(r, AttrProviderName).Str(); g != "ollama" {
 		t.Errorf("provider = %q", g)
 	}
-	if !attr(t, r, AttrRequestStream).Bool() {
+	if !rec.Attr(r, AttrRequestStream).Bool() {
 		t.Errorf("Stream nil should mean streaming for Ollama")
 	}
 }
@@ -418,7 +389,7 @@ func (o *converseOut) GetStream() *eventStream { return o.s }
 type bInput struct{ ModelId *string }
 
 func TestStreamEvents(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	in, out := int32(10), int32(5)
 	es := &eventStream{ch: make(chan bEvent, 2)}
 	es.ch <- &memberStop{bStop{"end_turn"}}
@@ -436,63 +407,63 @@ func TestStreamEvents(t *testing.T) {
 		n++
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(mem.Spans()) == 0 && time.Now().Before(deadline) {
+	for len(rec.Spans()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	r := onlySpan(t, mem)
+	r := rec.Only()
 	if n != 2 || r.Name != "chat "+model {
 		t.Fatalf("n=%d name=%q", n, r.Name)
 	}
-	if g := attr(t, r, AttrInputTokens).Int64(); g != 10 {
+	if g := rec.Attr(r, AttrInputTokens).Int64(); g != 10 {
 		t.Errorf("input tokens = %d", g)
 	}
-	if g := attr(t, r, AttrFinishReasons).String(); !strings.Contains(g, "end_turn") {
+	if g := rec.Attr(r, AttrFinishReasons).String(); !strings.Contains(g, "end_turn") {
 		t.Errorf("finish reasons = %s", g)
 	}
 }
 
 func TestShutdownEndsAbandonedStreams(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	svc := &chatService{}
 	st := Stream1V("openai.chat.stream", svc.NewStreaming, context.Background(), chatParams{Model: "m"})
 	StreamNext(st.Next)
 	Shutdown()
-	r := onlySpan(t, mem)
-	if !attr(t, r, AttrStreamAbandoned).Bool() {
+	r := rec.Only()
+	if !rec.Attr(r, AttrStreamAbandoned).Bool() {
 		t.Errorf("abandoned stream not marked")
 	}
 }
 
 func TestNestedCallsMakeOneSpan(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	inner := &chatService{resp: &completion{Usage: usage{PromptTokens: 1, CompletionTokens: 1}}}
 	outer := func(ctx context.Context, msgs []string, opts ...func(*struct{ Model string })) (*completion, error) {
 		return Call1V("openai.chat", inner.New, ctx, chatParams{Model: "gpt-4o"})
 	}
 	Call1V("langchaingo.generate", outer, context.Background(), []string{"hi"}, func(o *struct{ Model string }) { o.Model = "gpt-4o" })
-	r := onlySpan(t, mem)
-	if g := attr(t, r, AttrRule).Str(); g != "langchaingo.generate" {
+	r := rec.Only()
+	if g := rec.Attr(r, AttrRule).Str(); g != "langchaingo.generate" {
 		t.Errorf("span made by %q, want the outer rule", g)
 	}
-	if g := attr(t, r, AttrRequestModel).Str(); g != "gpt-4o" {
+	if g := rec.Attr(r, AttrRequestModel).Str(); g != "gpt-4o" {
 		t.Errorf("model from functional options = %q", g)
 	}
 }
 
 func TestRecordLLMCall(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	RecordLLMCall(context.Background(), LLMCall{
 		Model: "gpt-4o", Provider: "openai", InputTokens: 100, OutputTokens: 50,
 		Latency: 2 * time.Second, Status: "error", Metadata: map[string]any{"team": "search"},
 	})
-	r := onlySpan(t, mem)
+	r := rec.Only()
 	if r.Name != "chat gpt-4o" || r.Status != record.StatusError {
 		t.Errorf("name=%q status=%v", r.Name, r.Status)
 	}
 	if d := r.Duration(); d < 2*time.Second {
 		t.Errorf("duration %v, want the reported latency", d)
 	}
-	if g := attr(t, r, "llm.metadata.team").Str(); g != "search" {
+	if g := rec.Attr(r, "llm.metadata.team").Str(); g != "search" {
 		t.Errorf("metadata = %q", g)
 	}
 	if r.Impact.Joules[record.EnergyLLM] <= 0 {
@@ -518,12 +489,12 @@ func TestDisabledIsTransparent(t *testing.T) {
 }
 
 func TestPanicPropagates(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	defer func() {
 		if r := recover(); r != "sdk bug" {
 			t.Fatalf("recovered %v, want the SDK's panic value", r)
 		}
-		if r := onlySpan(t, mem); r.Status != record.StatusError {
+		if r := rec.Only(); r.Status != record.StatusError {
 			t.Errorf("panicking call not marked failed")
 		}
 	}()
@@ -542,7 +513,7 @@ type callOptions struct {
 type callOption func(*callOptions)
 
 func TestStreamOptionTimesFirstChunk(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	rule := `{"name":"lc","provider":"openai","operation":"chat","model":["opts.Model"],"stream_option":"StreamingFunc"}`
 	gen := func(ctx context.Context, msgs []string, opts ...callOption) (*completion, error) {
 		var o callOptions
@@ -566,17 +537,17 @@ func TestStreamOptionTimesFirstChunk(t *testing.T) {
 	if err != nil || got != "Hello" {
 		t.Fatalf("err=%v got=%q: the caller's streaming func must still see every chunk", err, got)
 	}
-	r := onlySpan(t, mem)
-	if r.Name != "chat gpt-4o" || !attr(t, r, AttrRequestStream).Bool() {
-		t.Errorf("name=%q stream=%v", r.Name, attr(t, r, AttrRequestStream))
+	r := rec.Only()
+	if r.Name != "chat gpt-4o" || !rec.Attr(r, AttrRequestStream).Bool() {
+		t.Errorf("name=%q stream=%v", r.Name, rec.Attr(r, AttrRequestStream))
 	}
-	if ttfc := attr(t, r, AttrTimeToFirstChunk).Float64(); ttfc <= 0 || ttfc >= r.Duration().Seconds() {
+	if ttfc := rec.Attr(r, AttrTimeToFirstChunk).Float64(); ttfc <= 0 || ttfc >= r.Duration().Seconds() {
 		t.Errorf("time to first chunk %v of %v", ttfc, r.Duration())
 	}
-	mem.Reset()
+	rec.Reset()
 	Call1V(rule, gen, context.Background(), []string{"hi"}, func(o *callOptions) { o.Model = "gpt-4o" })
-	r = onlySpan(t, mem)
-	if attr(t, r, AttrRequestStream).Bool() {
+	r = rec.Only()
+	if rec.Attr(r, AttrRequestStream).Bool() {
 		t.Errorf("no streaming func, but stream=true")
 	}
 	if _, ok := r.Lookup(AttrTimeToFirstChunk); ok {
@@ -585,7 +556,7 @@ func TestStreamOptionTimesFirstChunk(t *testing.T) {
 }
 
 func TestStreamEventsCloseEarly(t *testing.T) {
-	mem := memory(t)
+	rec := tracetest.NewRecorder(t)
 	in := int32(1)
 	es := &eventStream{ch: make(chan bEvent)}
 	go func() {
@@ -601,7 +572,7 @@ func TestStreamEventsCloseEarly(t *testing.T) {
 	events := StreamEvents(o.GetStream().Events)
 	<-events // read one event, then stop reading and close
 	StreamClose(o.GetStream().Close)
-	r := onlySpan(t, mem)
+	r := rec.Only()
 	if r.Status == record.StatusError {
 		t.Errorf("early close marked the call failed")
 	}
@@ -634,16 +605,16 @@ func TestLangchainGenerationInfo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory(t)
+			rec := tracetest.NewRecorder(t)
 			gen := func(ctx context.Context, msgs []string, opts ...callOption) (*lcResp, error) {
 				return &lcResp{Choices: []*lcChoice{{StopReason: "stop", GenerationInfo: tt.info}}}, nil
 			}
 			Call1V("langchaingo.generate", gen, context.Background(), nil, func(o *callOptions) { o.Model = "m" })
-			r := onlySpan(t, mem)
-			if g := attr(t, r, AttrInputTokens).Int64(); g != tt.in {
+			r := rec.Only()
+			if g := rec.Attr(r, AttrInputTokens).Int64(); g != tt.in {
 				t.Errorf("input tokens = %d, want %d", g, tt.in)
 			}
-			if g := attr(t, r, AttrOutputTokens).Int64(); g != tt.out {
+			if g := rec.Attr(r, AttrOutputTokens).Int64(); g != tt.out {
 				t.Errorf("output tokens = %d, want %d", g, tt.out)
 			}
 		})
