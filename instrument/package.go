@@ -96,43 +96,110 @@ func importsAny(src []byte, paths []string) bool {
 // for modules older than go1.18 cannot call generic functions, so go
 // statements are not passed through Fork there.
 func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc, goVersion string) ([]*File, []*Error) {
-	var errs []*Error
 	if cfg.Mode == Overlay && !cfg.Strip {
-		// Files instrumented in place are built as they are, but only when they
-		// are up to date: otherwise the build would silently miss annotations.
-		var marked []int
-		for i, f := range files {
-			if bytes.Contains(f.orig, []byte(importMarker)) {
-				marked = append(marked, i)
-			}
+		if out, errs := checkInPlaceFiles(cfg, pkgPath, pkgName, files, typeCheck, goVersion); len(errs) > 0 {
+			return out, errs
 		}
-		if len(marked) > 0 {
-			icfg := cfg
-			icfg.Mode = InPlace
-			inPlace, ierrs := processPackage(icfg, pkgPath, pkgName, files, typeCheck, goVersion)
-			errs = append(errs, ierrs...)
-			for _, i := range marked {
-				if len(ierrs) == 0 && inPlace[i].Changed {
-					errs = append(errs, &Error{Pos: token.Position{Filename: files[i].path, Line: 1, Column: 1},
-						Msg: "instrumented in place but out of date; run tracegen (go generate) or tracegen -strip first"})
-				}
+	}
+	out, base, errs := stripFiles(cfg, pkgPath, files)
+	if len(errs) > 0 || cfg.Strip {
+		return finish(out), errs
+	}
+	pkg := &pkgRewrite{cfg: cfg, files: files, base: base, fset: token.NewFileSet(), asts: make([]*ast.File, len(files)),
+		noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
+	needTypes := pkg.scanNames()
+	if needTypes && typeCheck != nil {
+		if err := pkg.typeCheck(typeCheck); err != nil {
+			return finish(out), []*Error{{Pos: token.Position{Filename: files[0].path},
+				Msg: fmt.Sprintf("type-checking %s for LLM call rules: %v", pkgPath, err)}}
+		}
+	}
+	results := make([]*fileResult, len(files))
+	changed := false
+	for i := range files {
+		if pkg.cand[i] {
+			results[i] = pkg.rewrite(i, false)
+			changed = changed || results[i] != nil && len(results[i].edits) > 0
+		}
+	}
+	if changed && pkgName == "main" {
+		// func main flushes the spans: defer Stop, os.Exit becomes Exit.
+		for i, f := range files {
+			if f.test {
+				continue
 			}
-			if len(errs) > 0 {
-				out := make([]*File, len(files))
-				for i, f := range files {
-					out[i] = &File{Path: f.path, Package: pkgPath, Orig: f.orig, New: f.orig}
-				}
-				return finish(out), errs
+			if af := pkg.parse(i); af != nil && declaresMain(af) {
+				results[i] = pkg.rewrite(i, true)
 			}
 		}
 	}
+	if len(pkg.errs) > 0 {
+		return finish(out), pkg.errs
+	}
+	for i, res := range results {
+		if res == nil || len(res.edits) == 0 {
+			out[i].New = base[i]
+			continue
+		}
+		newSrc, err := render(cfg.Mode, pkg.fset, pkg.asts[i], base[i], res)
+		if err != nil {
+			pkg.errs = append(pkg.errs, asError(err, files[i].path))
+			continue
+		}
+		out[i].New = newSrc
+		out[i].Funcs = res.funcs
+	}
+	if len(pkg.errs) > 0 {
+		for _, f := range out {
+			f.New, f.Funcs = f.Orig, nil
+		}
+	}
+	return finish(out), pkg.errs
+}
+
+// checkInPlaceFiles refuses an overlay build of a package whose files were
+// instrumented in place but are out of date: the build would silently miss
+// annotations. Up-to-date files are built as they are.
+func checkInPlaceFiles(cfg Config, pkgPath, pkgName string, files []*srcFile, typeCheck typeCheckFunc, goVersion string) ([]*File, []*Error) {
+	var marked []int
+	for i, f := range files {
+		if bytes.Contains(f.orig, []byte(importMarker)) {
+			marked = append(marked, i)
+		}
+	}
+	if len(marked) == 0 {
+		return nil, nil
+	}
+	icfg := cfg
+	icfg.Mode = InPlace
+	inPlace, errs := processPackage(icfg, pkgPath, pkgName, files, typeCheck, goVersion)
+	for _, i := range marked {
+		if len(errs) == 0 && inPlace[i].Changed {
+			errs = append(errs, &Error{Pos: token.Position{Filename: files[i].path, Line: 1, Column: 1},
+				Msg: "instrumented in place but out of date; run tracegen (go generate) or tracegen -strip first"})
+		}
+	}
+	if len(errs) == 0 {
+		return nil, nil
+	}
+	out := make([]*File, len(files))
+	for i, f := range files {
+		out[i] = &File{Path: f.path, Package: pkgPath, Orig: f.orig, New: f.orig}
+	}
+	return finish(out), errs
+}
+
+// stripFiles returns the files' outcomes (unchanged so far) and their
+// sources with earlier instrumentation stripped; base[i] is nil for a file
+// an overlay builds as it is (instrumented in place: the overlay would move
+// lines). With cfg.Strip the outcomes are final.
+func stripFiles(cfg Config, pkgPath string, files []*srcFile) ([]*File, [][]byte, []*Error) {
+	var errs []*Error
 	out := make([]*File, len(files))
 	base := make([][]byte, len(files))
 	for i, f := range files {
 		out[i] = &File{Path: f.path, Package: pkgPath, Orig: f.orig, New: f.orig}
 		if cfg.Mode == Overlay && bytes.Contains(f.orig, []byte(importMarker)) {
-			// Already instrumented in place: the overlay would move lines. Build it as it is.
-			base[i] = nil
 			continue
 		}
 		b, err := stripFile(f.path, f.orig)
@@ -142,139 +209,133 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 		}
 		base[i] = b
 	}
-	if len(errs) > 0 || cfg.Strip {
-		if len(errs) == 0 {
-			for i := range files {
-				out[i].New = base[i]
-			}
+	if len(errs) == 0 && cfg.Strip {
+		for i := range files {
+			out[i].New = base[i]
 		}
-		return finish(out), errs
 	}
+	return out, base, errs
+}
+
+// declaresMain reports whether f declares func main.
+func declaresMain(f *ast.File) bool {
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Type.TypeParams == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// pkgRewrite is the state shared by the files of one package while they
+// are rewritten: the names no file may take, the parsed or type-checked
+// files, and the errors.
+type pkgRewrite struct {
+	cfg        Config
+	files      []*srcFile
+	base       [][]byte
+	noGenerics bool
+
+	used, generic, taken, funcs map[string]bool
+	cand                        []bool // files worth rewriting
+	alias                       string
+	wrapperAlias                map[string]string
+
+	fset *token.FileSet
+	asts []*ast.File
+	info *types.Info
+	tpkg *types.Package
+	errs []*Error
+}
+
+// scanNames reads the names of the package that generated code must not
+// take, picks the runtime's alias and the candidate files, and reports
+// whether type information is needed (a file imports an LLM SDK).
+func (p *pkgRewrite) scanNames() (needTypes bool) {
 	var callImports []string
-	if cfg.Calls != nil {
-		callImports = cfg.Calls.Imports()
+	if p.cfg.Calls != nil {
+		callImports = p.cfg.Calls.Imports()
 	}
-	used := map[string]bool{}
-	generic := map[string]bool{}
-	cand := make([]bool, len(files))
-	needTypes := false
-	for i, f := range files {
-		if base[i] == nil {
-			continue
-		}
-		scanIdents(base[i], "tracegen", used)
-		genericFuncs(base[i], generic)
-		calls := len(callImports) > 0 && importsAny(base[i], callImports)
-		needTypes = needTypes || calls
-		cand[i] = bytes.Contains(base[i], []byte(DirectivePrefix)) || cfg.All && !f.test && !f.generated || calls
-	}
-	taken, funcs := map[string]bool{}, map[string]bool{}
-	for i, f := range files {
-		src := base[i]
+	p.used, p.generic, p.taken, p.funcs = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	p.cand = make([]bool, len(p.files))
+	for i, f := range p.files {
+		src := p.base[i]
 		if src == nil {
 			src = f.orig // instrumented in place: its definitions are taken too
+		} else {
+			scanIdents(src, "tracegen", p.used)
+			genericFuncs(src, p.generic)
+			calls := len(callImports) > 0 && importsAny(src, callImports)
+			needTypes = needTypes || calls
+			p.cand[i] = bytes.Contains(src, []byte(DirectivePrefix)) || p.cfg.All && !f.test && !f.generated || calls
 		}
-		scanIdents(src, "tracegen", taken)
-		topFuncs(src, funcs)
+		scanIdents(src, "tracegen", p.taken)
+		topFuncs(src, p.funcs)
 	}
-	alias := fresh("tracegen", used)
-	wrapperAlias := map[string]string{}
-	aliasFor := func(path string) string {
-		a, ok := wrapperAlias[path]
-		if !ok {
-			a = fresh(wrapperAliasBase(path), used)
-			wrapperAlias[path] = a
-		}
-		return a
-	}
+	p.alias = fresh("tracegen", p.used)
+	p.wrapperAlias = map[string]string{}
+	return needTypes
+}
 
-	fset := token.NewFileSet()
-	asts := make([]*ast.File, len(files))
-	var info *types.Info
-	var tpkg *types.Package
-	if needTypes && typeCheck != nil {
-		srcs := map[string][]byte{}
-		for i, f := range files {
-			if base[i] != nil && !f.test {
-				srcs[f.path] = base[i]
-			}
+// aliasFor returns the collision-free alias of a wrapper import path.
+func (p *pkgRewrite) aliasFor(path string) string {
+	a, ok := p.wrapperAlias[path]
+	if !ok {
+		a = fresh(wrapperAliasBase(path), p.used)
+		p.wrapperAlias[path] = a
+	}
+	return a
+}
+
+// typeCheck type-checks the package's non-test files for the call rules.
+func (p *pkgRewrite) typeCheck(typeCheck typeCheckFunc) error {
+	srcs := map[string][]byte{}
+	for i, f := range p.files {
+		if p.base[i] != nil && !f.test {
+			srcs[f.path] = p.base[i]
 		}
-		tfset, tfiles, p, inf, err := typeCheck(srcs)
+	}
+	tfset, tfiles, tpkg, info, err := typeCheck(srcs)
+	if err != nil {
+		return err
+	}
+	p.fset, p.tpkg, p.info = tfset, tpkg, info
+	for i, f := range p.files {
+		p.asts[i] = tfiles[f.path]
+	}
+	return nil
+}
+
+// parse returns file i's syntax (nil, with the error recorded, when it
+// does not parse, or when the file is built as it is).
+func (p *pkgRewrite) parse(i int) *ast.File {
+	if p.asts[i] == nil && p.base[i] != nil {
+		af, err := parser.ParseFile(p.fset, p.files[i].path, p.base[i], parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
-			errs = append(errs, &Error{Pos: token.Position{Filename: files[0].path}, Msg: fmt.Sprintf("type-checking %s for LLM call rules: %v", pkgPath, err)})
-			return finish(out), errs
+			p.errs = append(p.errs, asError(err, p.files[i].path))
+			return nil
 		}
-		fset, tpkg, info = tfset, p, inf
-		for i, f := range files {
-			asts[i] = tfiles[f.path]
-		}
+		p.asts[i] = af
 	}
-	parse := func(i int) *ast.File {
-		if asts[i] == nil && base[i] != nil {
-			af, err := parser.ParseFile(fset, files[i].path, base[i], parser.ParseComments|parser.SkipObjectResolution)
-			if err != nil {
-				errs = append(errs, asError(err, files[i].path))
-				return nil
-			}
-			asts[i] = af
-		}
-		return asts[i]
+	return p.asts[i]
+}
+
+// rewrite plans the instrumentation of file i; stop adds main's flushing.
+func (p *pkgRewrite) rewrite(i int, stop bool) *fileResult {
+	af := p.parse(i)
+	if af == nil {
+		return nil
 	}
-	results := make([]*fileResult, len(files))
-	job := func(i int, stop bool) {
-		af := parse(i)
-		if af == nil {
-			return
-		}
-		j := fileJob{fset: fset, file: af, src: base[i], mode: cfg.Mode, alias: alias, stop: stop, otelBridge: stop && cfg.otelBridge, generic: generic, taken: taken, funcs: funcs,
-			all: cfg.All && !files[i].test && !files[i].generated, aliasFor: aliasFor,
-			noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
-		if cfg.Calls != nil && info != nil && !files[i].test {
-			j.calls, j.info, j.pkg = cfg.Calls, info, tpkg
-		}
-		res := rewriteFile(j)
-		results[i] = &res
-		errs = append(errs, res.errs...)
+	f := p.files[i]
+	j := fileJob{fset: p.fset, file: af, src: p.base[i], mode: p.cfg.Mode, alias: p.alias, stop: stop,
+		otelBridge: stop && p.cfg.otelBridge, generic: p.generic, taken: p.taken, funcs: p.funcs,
+		all: p.cfg.All && !f.test && !f.generated, aliasFor: p.aliasFor, noGenerics: p.noGenerics}
+	if p.cfg.Calls != nil && p.info != nil && !f.test {
+		j.calls, j.info, j.pkg = p.cfg.Calls, p.info, p.tpkg
 	}
-	any := false
-	for i := range files {
-		if cand[i] {
-			job(i, false)
-			if results[i] != nil && len(results[i].edits) > 0 {
-				any = true
-			}
-		}
-	}
-	if any && pkgName == "main" {
-		for i, f := range files {
-			if f.test || base[i] == nil || !bytes.Contains(base[i], []byte("func main(")) {
-				continue
-			}
-			job(i, true)
-		}
-	}
-	if len(errs) > 0 {
-		return finish(out), errs
-	}
-	for i, res := range results {
-		if res == nil || len(res.edits) == 0 {
-			out[i].New = base[i]
-			continue
-		}
-		newSrc, err := render(cfg.Mode, fset, asts[i], base[i], res)
-		if err != nil {
-			errs = append(errs, asError(err, files[i].path))
-			continue
-		}
-		out[i].New = newSrc
-		out[i].Funcs = res.funcs
-	}
-	if len(errs) > 0 {
-		for _, f := range out {
-			f.New, f.Funcs = f.Orig, nil
-		}
-	}
-	return finish(out), errs
+	res := rewriteFile(j)
+	p.errs = append(p.errs, res.errs...)
+	return &res
 }
 
 func finish(files []*File) []*File {

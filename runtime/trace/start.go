@@ -88,34 +88,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	prev := currentOf(s.goid)
 	s.prev = prev
 
-	var parent *Span
-	var remote ctxparent.Remote
-	hasRemote := false
-	if fromCtx {
-		parent = SpanFromContext(ctx)
-		if parent == nil {
-			remote, hasRemote = ctxparent.FromContext(ctx)
-		}
-	}
-	switch {
-	case parent != nil:
-		// A context saved earlier may carry an ancestor of the goroutine's
-		// current span; the deeper span is the better parent.
-		if prev != nil && prev != parent && isAncestor(parent, prev) {
-			parent = prev
-		}
-	case prev != nil:
-		// Traced functions hand their callees the context they were given,
-		// so a remote parent in ctx is often above the current span, which
-		// joined it: it wins only when the current span's chain does not
-		// know it (an OpenTelemetry span started beneath).
-		if !hasRemote || !remoteBeneath(remote, prev) {
-			parent, hasRemote = prev, false
-		}
-	case hasRemote:
-	default:
-		parent = forkedParent()
-	}
+	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx)
 
 	var traceID record.TraceID
 	var parentID record.SpanID
@@ -156,6 +129,46 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		return s
 	}
 	r.Resource = p.resource
+	p.applyOptions(s, opts)
+	setCurrent(s.goid, s)
+	return s
+}
+
+// chooseParent picks the parent of a span started on a goroutine whose
+// current span is prev: a tracegen span, or a remote parent (hasRemote),
+// or neither (a new trace).
+func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, remote ctxparent.Remote, hasRemote bool) {
+	if fromCtx {
+		parent = SpanFromContext(ctx)
+		if parent == nil {
+			remote, hasRemote = ctxparent.FromContext(ctx)
+		}
+	}
+	switch {
+	case parent != nil:
+		// A context saved earlier may carry an ancestor of the goroutine's
+		// current span; the deeper span is the better parent.
+		if prev != nil && prev != parent && isAncestor(parent, prev) {
+			parent = prev
+		}
+	case prev != nil:
+		// Traced functions hand their callees the context they were given,
+		// so a remote parent in ctx is often above the current span, which
+		// joined it: it wins only when the current span's chain does not
+		// know it (an OpenTelemetry span started beneath).
+		if !hasRemote || !remoteBeneath(remote, prev) {
+			parent, hasRemote = prev, false
+		}
+	case hasRemote:
+	default:
+		parent = forkedParent()
+	}
+	return parent, remote, hasRemote
+}
+
+// applyOptions records the start options of a recording span.
+func (p *pipeline) applyOptions(s *Span, opts []StartOption) {
+	r := s.rec
 	ownInherited := false
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -190,8 +203,6 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		r.Inherited = slices.Clip(r.Inherited)
 		s.inh = r.Inherited
 	}
-	setCurrent(s.goid, s)
-	return s
 }
 
 func rootInheritedAttrs() []record.Attr {
