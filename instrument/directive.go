@@ -148,65 +148,74 @@ func ParseDirective(text string, pos token.Position) (*Directive, error) {
 			return nil, errAt(t.off, "duplicate key %q", t.key)
 		}
 		seen[t.key] = true
-		switch {
-		case t.key == "input" || t.key == "output" || t.key == "rebind":
-			if t.hasValue {
-				return nil, errAt(t.off, "key %q takes no value", t.key)
-			}
-			switch t.key {
-			case "input":
-				d.Input = true
-			case "output":
-				d.Output = true
-			default:
-				d.Rebind = true
-			}
-			continue
-		case !t.hasValue:
-			if isKnownKey(t.key) {
-				return nil, errAt(t.off, "key %q needs a value (%s=...)", t.key, t.key)
-			}
-			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, rebind, agent, model or tags)", t.key)
-		case t.value == "":
-			return nil, errAt(t.valOff, "empty value for key %q", t.key)
-		}
-		switch {
-		case t.key == "name":
-			d.Name = t.value
-		case t.key == "kind":
-			if _, ok := kindOption[t.value]; !ok {
-				return nil, errAt(t.valOff, "bad kind %q (want internal, server, client, producer or consumer)", t.value)
-			}
-			d.Kind = t.value
-		case t.key == "agent":
-			d.Agent = t.value
-		case t.key == "model":
-			d.Model = t.value
-		case t.key == "tags":
-			for _, tag := range strings.Split(t.value, ",") {
-				tag = strings.TrimSpace(tag)
-				if tag == "" {
-					return nil, errAt(t.valOff, "empty tag in %q", t.value)
-				}
-				d.Tags = append(d.Tags, tag)
-			}
-		case strings.HasPrefix(t.key, "attr."):
-			k := t.key[len("attr."):]
-			if k == "" {
-				return nil, errAt(t.off, "missing attribute name after attr.")
-			}
-			d.Attrs = append(d.Attrs, KV{k, t.value, t.quoted})
-		case strings.HasPrefix(t.key, "inherit."):
-			k := t.key[len("inherit."):]
-			if k == "" {
-				return nil, errAt(t.off, "missing attribute name after inherit.")
-			}
-			d.Inherited = append(d.Inherited, KV{k, t.value, t.quoted})
-		default:
-			return nil, errAt(t.off, "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, rebind, agent, model or tags)", t.key)
+		if err := d.setKey(t, errAt); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// unknownKey is the message for a key that is not one of the directive's.
+const unknownKey = "unknown key %q (want name, kind, attr.<k>, inherit.<k>, input, output, rebind, agent, model or tags)"
+
+// setKey records one key of a directive; errAt positions its errors.
+func (d *Directive) setKey(t dtok, errAt func(off int, format string, args ...any) error) error {
+	switch {
+	case t.key == "input" || t.key == "output" || t.key == "rebind":
+		if t.hasValue {
+			return errAt(t.off, "key %q takes no value", t.key)
+		}
+		switch t.key {
+		case "input":
+			d.Input = true
+		case "output":
+			d.Output = true
+		default:
+			d.Rebind = true
+		}
+		return nil
+	case !t.hasValue:
+		if isKnownKey(t.key) {
+			return errAt(t.off, "key %q needs a value (%s=...)", t.key, t.key)
+		}
+		return errAt(t.off, unknownKey, t.key)
+	case t.value == "":
+		return errAt(t.valOff, "empty value for key %q", t.key)
+	}
+	switch {
+	case t.key == "name":
+		d.Name = t.value
+	case t.key == "kind":
+		if _, ok := kindOption[t.value]; !ok {
+			return errAt(t.valOff, "bad kind %q (want internal, server, client, producer or consumer)", t.value)
+		}
+		d.Kind = t.value
+	case t.key == "agent":
+		d.Agent = t.value
+	case t.key == "model":
+		d.Model = t.value
+	case t.key == "tags":
+		for _, tag := range strings.Split(t.value, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "" {
+				return errAt(t.valOff, "empty tag in %q", t.value)
+			}
+			d.Tags = append(d.Tags, tag)
+		}
+	case strings.HasPrefix(t.key, "attr."), strings.HasPrefix(t.key, "inherit."):
+		prefix, k, _ := strings.Cut(t.key, ".")
+		if k == "" {
+			return errAt(t.off, "missing attribute name after %s.", prefix)
+		}
+		if prefix == "attr" {
+			d.Attrs = append(d.Attrs, KV{k, t.value, t.quoted})
+		} else {
+			d.Inherited = append(d.Inherited, KV{k, t.value, t.quoted})
+		}
+	default:
+		return errAt(t.off, unknownKey, t.key)
+	}
+	return nil
 }
 
 func isKnownKey(k string) bool {
