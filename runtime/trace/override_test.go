@@ -23,6 +23,7 @@ func TestOverrideBeforeEnvironment(t *testing.T) {
 	setActive(nil) // as at program start: environment not read yet
 	t.Cleanup(Stop)
 
+	before := MemoryExporter() // an earlier test's: it stays readable after Stop
 	mem := export.NewMemory(10)
 	restore := Override(Config{IgnoreEnv: true, Sync: true, Exporters: []export.Exporter{mem}})
 	Begin("inside").End()
@@ -31,7 +32,7 @@ func TestOverrideBeforeEnvironment(t *testing.T) {
 	}
 	restore()
 	restore() // a second call does nothing
-	if active.Load() != nil || MemoryExporter() != nil {
+	if active.Load() != nil || MemoryExporter() != before {
 		t.Fatal("restore did not put back the unread state")
 	}
 	if n := len(mem.Spans()); n != 1 {
