@@ -2,7 +2,6 @@ package instrument
 
 import (
 	"bytes"
-	"fmt"
 	"go/ast"
 	"go/format"
 	"go/parser"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tracegen-dev/tracegen/internal/fakepkgs"
 )
 
 // stubPackages are small stand-ins for the packages fuzz inputs may import, so
@@ -77,31 +78,6 @@ func (*Span) RecordInput(...any) {}
 func (*Span) RecordOutput(...any) {}`,
 }
 
-type stubImporter struct {
-	fset *token.FileSet
-	pkgs map[string]*types.Package
-}
-
-func (im *stubImporter) Import(path string) (*types.Package, error) {
-	if p := im.pkgs[path]; p != nil {
-		return p, nil
-	}
-	src, ok := stubPackages[path]
-	if !ok {
-		return nil, fmt.Errorf("no stub for %q", path)
-	}
-	f, err := parser.ParseFile(im.fset, path+".go", src, 0)
-	if err != nil {
-		return nil, err
-	}
-	p, err := (&types.Config{Importer: im}).Check(path, im.fset, []*ast.File{f}, nil)
-	if err != nil {
-		return nil, err
-	}
-	im.pkgs[path] = p
-	return p, nil
-}
-
 // typeCheck reports the first type error of src (a single-file package), using the stubs.
 func typeCheck(src []byte) error {
 	fset := token.NewFileSet()
@@ -109,7 +85,7 @@ func typeCheck(src []byte) error {
 	if err != nil {
 		return err
 	}
-	conf := types.Config{Importer: &stubImporter{fset: fset, pkgs: map[string]*types.Package{}}}
+	conf := types.Config{Importer: fakepkgs.NewImporter(fset, stubPackages)}
 	_, err = conf.Check("example.com/p", fset, []*ast.File{f}, nil)
 	return err
 }

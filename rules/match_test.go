@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tracegen-dev/tracegen/internal/fakepkgs"
 )
 
 // Fake packages with the shapes of the real SDKs; "context" and "iter" are
@@ -86,31 +88,6 @@ const fakeRules = `
     kind: callback
 `
 
-type fakeImporter struct {
-	fset *token.FileSet
-	pkgs map[string]*types.Package
-}
-
-func (im *fakeImporter) Import(path string) (*types.Package, error) {
-	if p, ok := im.pkgs[path]; ok {
-		return p, nil
-	}
-	src, ok := fakePkgs[path]
-	if !ok {
-		return nil, fmt.Errorf("no fake package %s", path)
-	}
-	f, err := goparser.ParseFile(im.fset, path+".go", src, 0)
-	if err != nil {
-		return nil, err
-	}
-	p, err := (&types.Config{Importer: im}).Check(path, im.fset, []*ast.File{f}, nil)
-	if err != nil {
-		return nil, err
-	}
-	im.pkgs[path] = p
-	return p, nil
-}
-
 // matchAll type-checks a user function body and returns, for each call in
 // source order, "callee text -> Wrapper(args)" or "callee text -> none".
 func matchAll(t *testing.T, m *Matcher, body string) []string {
@@ -122,7 +99,7 @@ func matchAll(t *testing.T, m *Matcher, body string) []string {
 		t.Fatal(err)
 	}
 	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}, Defs: map[*ast.Ident]types.Object{}}
-	if _, err := (&types.Config{Importer: &fakeImporter{fset, map[string]*types.Package{}}}).Check("user", fset, []*ast.File{file}, info); err != nil {
+	if _, err := (&types.Config{Importer: fakepkgs.NewImporter(fset, fakePkgs)}).Check("user", fset, []*ast.File{file}, info); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
