@@ -416,7 +416,8 @@ func BenchmarkEstimateCall(b *testing.B) {
 	for _, m := range []struct{ provider, model string }{{"openai", "gpt-4o-mini"}, {"anthropic", "claude-sonnet-4-5"}, {"openai", "my-fine-tune"}} {
 		b.Run(m.model, func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				_ = EstimateCall(m.provider, m.model, 400, 5*time.Second)
 			}
 		})

@@ -21,7 +21,8 @@ func BenchmarkCall1V(b *testing.B) {
 	b.Run("disabled", func(b *testing.B) {
 		trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			Call1V("openai.chat", svc.New, context.Background(), p)
 		}
 	})
@@ -29,7 +30,8 @@ func BenchmarkCall1V(b *testing.B) {
 		trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{export.NewMemory(64)}})
 		defer trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			Call1V("openai.chat", svc.New, context.Background(), p)
 		}
 	})

@@ -181,7 +181,8 @@ func TestTablesParse(t *testing.T) {
 
 func BenchmarkResolve(b *testing.B) {
 	c := Config{Provider: "aws", Region: "eu-west-1"}
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		_ = Resolve(c)
 	}
 }

@@ -43,7 +43,8 @@ func BenchmarkStreamParse(b *testing.B) {
 	buf := make([]byte, 4096)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		req, _ := http.NewRequest("POST", "https://api.openai.com/v1/chat/completions", strings.NewReader(reqBody))
 		resp, err := tr.RoundTrip(req)
 		if err != nil {

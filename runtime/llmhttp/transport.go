@@ -167,7 +167,10 @@ func watch(resp *http.Response, s sink, owner bool, tg target) {
 		return
 	}
 	wrapped := &body{rc: resp.Body, bodyState: b}
-	runtime.AddCleanup(wrapped, (*bodyState).abandon, b)
+	// A body dropped unread and unclosed still ends its call. (A finalizer,
+	// not runtime.AddCleanup, which needs Go 1.24: the runtime module is go
+	// 1.23. bodyState never points back to the body, so no cycle keeps it.)
+	runtime.SetFinalizer(wrapped, func(w *body) { w.abandon() })
 	resp.Body = wrapped
 }
 

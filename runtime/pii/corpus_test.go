@@ -267,7 +267,8 @@ func BenchmarkRedactClean(b *testing.B) {
 	r := New(ModeMask, nil, nil)
 	s := `{"role":"assistant","content":"The capital of France is Paris. It has 2.1 million inhabitants as of 2024."}`
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		_ = r.Redact(s)
 	}
 }
@@ -279,7 +280,8 @@ func BenchmarkRedactLarge(b *testing.B) {
 	s := strings.Repeat(`{"role":"assistant","content":"The capital of France is Paris. It has 2.1 million inhabitants as of 2024, call +33 1 23 45 67 89."}`, 600)
 	b.SetBytes(int64(len(s)))
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		_ = r.Redact(s)
 	}
 }

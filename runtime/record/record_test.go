@@ -174,7 +174,8 @@ func BenchmarkAppendJSON(b *testing.B) {
 	r := sample()
 	buf := make([]byte, 0, 2048)
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		buf = r.AppendJSON(buf[:0])
 	}
 }

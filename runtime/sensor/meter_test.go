@@ -188,7 +188,8 @@ func BenchmarkMeterRead(b *testing.B) {
 	t := time.Now()
 	m.Read(t)
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		t = t.Add(100 * time.Millisecond)
 		m.Read(t)
 	}

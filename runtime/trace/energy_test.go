@@ -411,7 +411,7 @@ func BenchmarkSample(b *testing.B) {
 	sm := samplerCur
 	samplerMu.Unlock()
 	b.ResetTimer()
-	for b.Loop() {
+	for range b.N {
 		sm.mu.Lock()
 		sm.carry = sensor.Reading{CPUJ: 1}
 		sm.attribute()
@@ -510,7 +510,8 @@ func BenchmarkEnergyEndHook(b *testing.B) {
 	rc := &record.Record{Name: "child"}
 	rr := &record.Record{Name: "root"}
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		rc.Impact = record.Impact{EnergyKWh: 1e-6, Joules: [record.NumEnergySources]float64{3.6, 0}}
 		energyEndHook(child, rc)
 		energyEndHook(root, rr)
