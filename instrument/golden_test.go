@@ -111,16 +111,20 @@ var (
 )
 
 func buildsRuntime(dir string) bool {
-	cmd := exec.Command("go", "build", "./runtime/trace")
-	cmd.Dir = dir
+	if _, err := os.Stat(filepath.Join(dir, "runtime", "go.mod")); err != nil {
+		return false // a tree from before the runtime was a module of its own
+	}
+	cmd := exec.Command("go", "build", "./trace")
+	cmd.Dir = filepath.Join(dir, "runtime")
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	return cmd.Run() == nil
 }
 
-// runtimeModule returns a directory holding tracegen's module to build
-// instrumented code against: a snapshot of the committed tree (git archive of
-// HEAD, cached by commit) so that work in progress elsewhere in the checkout
-// does not break these tests, or the checkout itself when git is unavailable.
+// runtimeModule returns the directory of tracegen's runtime module to build
+// instrumented code against: runtime/ in a snapshot of the committed tree
+// (git archive of HEAD, cached by commit) so that work in progress elsewhere
+// in the checkout does not break these tests, or in the checkout itself when
+// git is unavailable.
 func runtimeModule(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
@@ -161,18 +165,19 @@ func runtimeModule(t *testing.T) string {
 			snapshotDir = root
 		}
 	})
-	return snapshotDir
+	return filepath.Join(snapshotDir, "runtime")
 }
 
-// tempModule creates a module that requires tracegen through a replace
-// directive (see runtimeModule), so instrumented code can be built.
+// tempModule creates a module that requires tracegen's runtime module
+// through a replace directive (see runtimeModule), so instrumented code can
+// be built.
 func tempModule(t *testing.T, files map[string]string) string {
 	t.Helper()
-	root := runtimeModule(t)
-	gomod := "module example.com/golden\n\ngo 1.26.0\n\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\n" +
-		"replace github.com/tracegen-dev/tracegen => " + root + "\n"
+	rt := runtimeModule(t)
+	gomod := "module example.com/golden\n\ngo 1.26.0\n\nrequire github.com/tracegen-dev/tracegen/runtime v0.0.0\n\n" +
+		"replace github.com/tracegen-dev/tracegen/runtime => " + rt + "\n"
 	all := map[string]string{"go.mod": gomod}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+	if sum, err := os.ReadFile(filepath.Join(rt, "go.sum")); err == nil {
 		all["go.sum"] = string(sum)
 	}
 	for k, v := range files {

@@ -57,19 +57,20 @@ func copyModule(t *testing.T, modVersion string) (string, map[string][]byte) {
 	return dst, orig
 }
 
-// requireTracegen makes the copied module require tracegen (replaced by this checkout).
+// requireTracegen makes the copied module require tracegen's runtime module
+// (replaced by this checkout's, see runtimeModule).
 func requireTracegen(t *testing.T, dir string) {
 	t.Helper()
-	root := runtimeModule(t)
+	rt := runtimeModule(t)
 	f, err := os.OpenFile(filepath.Join(dir, "go.mod"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.WriteString("\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\nreplace github.com/tracegen-dev/tracegen => " + root + "\n"); err != nil {
+	if _, err := f.WriteString("\nrequire github.com/tracegen-dev/tracegen/runtime v0.0.0\n\nreplace github.com/tracegen-dev/tracegen/runtime => " + rt + "\n"); err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+	if sum, err := os.ReadFile(filepath.Join(rt, "go.sum")); err == nil {
 		g, err := os.OpenFile(filepath.Join(dir, "go.sum"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 		if err == nil {
 			g.Write(sum)

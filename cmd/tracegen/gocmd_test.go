@@ -143,7 +143,7 @@ func TestScanAndCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("go.mod", "module example.com/m\n\ngo 1.26\n\nrequire github.com/tracegen-dev/tracegen v0.1.0\n")
+	write("go.mod", "module example.com/m\n\ngo 1.26\n\nrequire github.com/tracegen-dev/tracegen/runtime v0.1.0\n")
 	write("a/a.go", "package a\n\n//trace:span\nfunc F() {}\n")
 	write("a/a_test.go", "package a\n")
 	write("b/b.go", "package b\n\nfunc G() {}\n")
@@ -257,17 +257,32 @@ func TestMissingRequire(t *testing.T) {
 		t.Fatal("module without require reported as requiring tracegen")
 	}
 	msg := missingRequire(mi)
-	for _, want := range []string{"example.com/m", "does not require github.com/tracegen-dev/tracegen", fixRequire, root} {
+	for _, want := range []string{"example.com/m", "does not require github.com/tracegen-dev/tracegen/runtime,", root,
+		// A development build names no version of its own.
+		"\n\t\tgo get github.com/tracegen-dev/tracegen/runtime@latest\n",
+		"\n\t\tgo get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
-	self := &moduleInfo{}
-	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module github.com/tracegen-dev/tracegen\n"), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	if self, err = readModule(root); err != nil || !self.requires {
-		t.Errorf("tracegen's own module: requires = %v, %v", self.requires, err)
+	for _, c := range []struct {
+		gomod    string
+		requires bool
+	}{
+		{"module github.com/tracegen-dev/tracegen\n", true},
+		{"module github.com/tracegen-dev/tracegen/runtime\n", true},
+		// go get -tool of the command requires the runtime indirectly.
+		{"module example.com/m\n\nrequire github.com/tracegen-dev/tracegen/runtime v0.2.0 // indirect\n", true},
+		// tracegen before the runtime was a module of its own: the
+		// generated code needs the runtime module.
+		{"module example.com/m\n\nrequire github.com/tracegen-dev/tracegen v0.1.0\n", false},
+	} {
+		if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte(c.gomod), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if mi, err := readModule(root); err != nil || mi.requires != c.requires {
+			t.Errorf("%q: requires = %v (%v), want %v", c.gomod, mi.requires, err, c.requires)
+		}
 	}
 }
 

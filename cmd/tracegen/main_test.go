@@ -55,6 +55,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GOFLAGS", "-mod=mod")
 			env.Setenv("GOTOOLCHAIN", "local")
 			env.Setenv("TRACEGEN_ROOT", root)
+			// The runtime module: what script modules require (and
+			// replace with this directory) to build instrumented code.
+			env.Setenv("TRACEGEN_RUNTIME", filepath.Join(root, "runtime"))
 			env.Setenv("TRACEGEN_CACHE", filepath.Join(env.WorkDir, ".tracegen-cache"))
 			return nil
 		},

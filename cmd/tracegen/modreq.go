@@ -4,17 +4,62 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"golang.org/x/mod/modfile"
 
 	"github.com/tracegen-dev/tracegen/instrument"
 )
 
-// tracegenModule is the module instrumented code must require: it holds the runtime.
+// runtimeModule is the module instrumented code must require: it holds the
+// runtime packages generated code imports. It is a module of its own, with a
+// go line as old as its features allow, so that requiring it leaves the
+// user's go line alone.
+const runtimeModule = "github.com/tracegen-dev/tracegen/runtime"
+
+// tracegenModule is the tool's module (this command, the rewriter, the
+// rules); it requires the runtime module.
 const tracegenModule = "github.com/tracegen-dev/tracegen"
 
-// fixRequire is the command that makes a module require tracegen (and run it as a tool).
-const fixRequire = "go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest"
+// releaseVersion returns the version of module path this binary was built
+// from ("" for a development build, a replaced module or no build info).
+func releaseVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	mods := append([]*debug.Module{&bi.Main}, bi.Deps...)
+	for _, m := range mods {
+		if m.Path != path {
+			continue
+		}
+		if m.Replace != nil || m.Version == "" || m.Version == "(devel)" || m.Version == "v0.0.0" {
+			return ""
+		}
+		return m.Version
+	}
+	return ""
+}
+
+// atVersion is "@v" of a released build, "@latest" otherwise.
+func atVersion(path string) string {
+	if v := releaseVersion(path); v != "" {
+		return "@" + v
+	}
+	return "@latest"
+}
+
+// fixRequire is the command that makes a module require the runtime this
+// tracegen generates code for.
+func fixRequire() string {
+	return "go get " + runtimeModule + atVersion(runtimeModule)
+}
+
+// fixTool is the command that also makes tracegen a tool of the module
+// (go tool tracegen); it adds the tool's requirements, which need go 1.26.
+func fixTool() string {
+	return "go get -tool " + tracegenModule + "/cmd/tracegen" + atVersion(tracegenModule)
+}
 
 // findModuleRoot returns the directory holding the go.mod that governs dir, or "".
 func findModuleRoot(dir string) string {
@@ -35,7 +80,7 @@ func findModuleRoot(dir string) string {
 type moduleInfo struct {
 	root     string // directory of go.mod
 	path     string // module path
-	requires bool   // the module is tracegen itself or requires it
+	requires bool   // the module is tracegen or its runtime, or requires the runtime
 	gomod    []byte // bytes of go.mod, for cache keys
 }
 
@@ -54,9 +99,9 @@ func readModule(root string) (*moduleInfo, error) {
 	if f.Module != nil {
 		mi.path = f.Module.Mod.Path
 	}
-	mi.requires = mi.path == tracegenModule
+	mi.requires = mi.path == tracegenModule || mi.path == runtimeModule
 	for _, r := range f.Require {
-		if r.Mod.Path == tracegenModule {
+		if r.Mod.Path == runtimeModule {
 			mi.requires = true
 		}
 	}
@@ -66,13 +111,14 @@ func readModule(root string) (*moduleInfo, error) {
 // missingRequire is the message for a module whose code would import the
 // runtime without requiring its module.
 func missingRequire(mi *moduleInfo) string {
-	return fmt.Sprintf("module %s (%s) does not require %s, so instrumented code cannot import its runtime;\n"+
-		"\tfix: run this in %s:\n\t\t%s",
-		mi.path, filepath.Join(mi.root, "go.mod"), tracegenModule, mi.root, fixRequire)
+	return fmt.Sprintf("module %s (%s) does not require %s, so instrumented code cannot import it;\n"+
+		"\tfix: run this in %s:\n\t\t%s\n"+
+		"\tto also run tracegen as the module's tool (go tool tracegen; this adds the tool's requirements, which need go 1.26):\n\t\t%s",
+		mi.path, filepath.Join(mi.root, "go.mod"), runtimeModule, mi.root, fixRequire(), fixTool())
 }
 
 // requireRuntime checks, before anything is written, that every module whose
-// files are about to be instrumented requires tracegen's module.
+// files are about to be instrumented requires the runtime module.
 func (a *app) requireRuntime(res *instrument.Result, bad map[string]bool) error {
 	checked := make(map[string]bool)
 	for _, f := range res.Files {

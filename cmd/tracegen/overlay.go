@@ -88,8 +88,8 @@ func (ov *overlayBuild) scan() ([]*srcDir, error) {
 			}
 		}
 		rel, _ := filepath.Rel(root, path)
-		if ov.mod.path == tracegenModule && (rel == "runtime" || strings.HasPrefix(rel, "runtime"+string(filepath.Separator))) {
-			return filepath.SkipDir // never trace the tracer
+		if ov.mod.path == runtimeModule || ov.mod.path == tracegenModule && (rel == "runtime" || strings.HasPrefix(rel, "runtime"+string(filepath.Separator))) {
+			return filepath.SkipDir // never trace the tracer (its own module, or runtime/ in a tree from before it was one)
 		}
 		sd, tm, err := ov.examine(path, rel)
 		if tm != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	goversion "go/version"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
 )
 
 // realModules are third-party modules nobody here wrote, pinned. Their own
@@ -80,10 +83,12 @@ func TestRealCode(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "tracegen")
 	goRun(t, ".", nil, "go", "build", "-o", bin, ".")
-	rootSum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	rtDir := filepath.Join(root, "runtime")
+	rtSum, err := os.ReadFile(filepath.Join(rtDir, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	rtGo := goLine(t, rtDir)
 	for _, m := range realModules {
 		t.Run(strings.ReplaceAll(m.path, "/", "_"), func(t *testing.T) {
 			t.Parallel()
@@ -94,17 +99,22 @@ func TestRealCode(t *testing.T) {
 				"TRACEGEN_CACHE=" + filepath.Join(t.TempDir(), "cache"),
 			}
 			env = append(env, m.env...)
-			// What a user does once: require tracegen (here, this checkout).
-			// The checksum database may be unreachable where the proxy is not
-			// (CI); modules still come from the proxy and go.sum records them.
+			// What a user does once: require tracegen's runtime module (here,
+			// this checkout's). The checksum database may be unreachable
+			// where the proxy is not (CI); modules still come from the proxy
+			// and go.sum records them.
 			setup := []string{"GOFLAGS=-mod=mod", "GOSUMDB=off"}
-			// tracegen needs go 1.26; raising the go line first and tidying
-			// gives the module graph that go get would otherwise leave half done.
-			goRun(t, dir, setup, "go", "mod", "edit", "-go=1.26.0")
-			goRun(t, dir, setup, "go", "mod", "tidy")
-			goRun(t, dir, setup, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen@v0.0.0",
-				"-replace=github.com/tracegen-dev/tracegen="+root)
-			appendFile(t, filepath.Join(dir, "go.sum"), rootSum)
+			ownGo := goLine(t, dir)
+			if goversion.Compare("go"+ownGo, "go"+rtGo) < 0 {
+				// A module older than the runtime's go line is raised to it
+				// (go get would); raising it first and tidying gives the
+				// module graph that go get would otherwise leave half done.
+				goRun(t, dir, setup, "go", "mod", "edit", "-go="+rtGo)
+				goRun(t, dir, setup, "go", "mod", "tidy")
+			}
+			goRun(t, dir, setup, "go", "mod", "edit", "-require="+runtimeModule+"@v0.0.0",
+				"-replace="+runtimeModule+"="+rtDir)
+			appendFile(t, filepath.Join(dir, "go.sum"), rtSum)
 			// Import the runtime from a throwaway package and tidy, with the
 			// proxy allowed: that records every requirement and sum the
 			// instrumented code needs, versions neither go.mod named before
@@ -125,10 +135,18 @@ func TestRealCode(t *testing.T) {
 			// go get may raise a shared dependency; record the sums every
 			// package of the module now needs (go.mod stays as it is).
 			goRun(t, dir, setup, "go", "get", "./...")
-			// The test suites run without vet: raising the go line to
-			// tracegen's (go get does) turns on vet checks that the pinned
-			// versions predate (cobra's completions_test.go fails printf).
-			goTest := []string{"test", "-count=1", "-vet=off"}
+			// The runtime leaves the module's go line alone (only one older
+			// than the runtime's is raised to it), so the language version
+			// and what vet reports stay the module's own.
+			want := ownGo
+			if goversion.Compare("go"+ownGo, "go"+rtGo) < 0 {
+				want = rtGo
+			}
+			if got := goLine(t, dir); got != want {
+				t.Fatalf("go line %s after requiring the runtime, want %s (the module's own: %s)", got, want, ownGo)
+			}
+			// The suites run with vet, as go test runs it by default.
+			goTest := []string{"test", "-count=1"}
 			var skip []string
 			if m.skipAsRoot != "" && os.Geteuid() == 0 {
 				skip = append(skip, m.skipAsRoot)
@@ -186,6 +204,25 @@ func TestRealCode(t *testing.T) {
 			})
 		})
 	}
+}
+
+// goLine returns the go line of dir/go.mod ("1.16" when it has none, as the
+// go command assumes).
+func goLine(t *testing.T, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "go.mod")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.ParseLax(name, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Go == nil {
+		return "1.16"
+	}
+	return f.Go.Version
 }
 
 // goRun runs a command in dir with extra environment, failing the test with

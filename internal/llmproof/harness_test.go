@@ -119,7 +119,9 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(f, "\nrequire github.com/tracegen-dev/tracegen v0.0.0\n\nreplace github.com/tracegen-dev/tracegen => %s\n", repoRoot(t))
+	// What a user does: require the runtime module (here, this checkout's).
+	fmt.Fprintf(f, "\nrequire github.com/tracegen-dev/tracegen/runtime v0.0.0\n\nreplace github.com/tracegen-dev/tracegen/runtime => %s\n",
+		filepath.Join(repoRoot(t), "runtime"))
 	f.Close()
 
 	jsonl := filepath.Join(dir, "spans.jsonl")

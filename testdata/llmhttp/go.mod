@@ -11,7 +11,7 @@ require (
 	github.com/openai/openai-go/v3 v3.96.0
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/tmc/langchaingo v0.1.14
-	github.com/tracegen-dev/tracegen v0.0.0
+	github.com/tracegen-dev/tracegen/runtime v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	google.golang.org/genai v1.77.0
@@ -74,4 +74,4 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
-replace github.com/tracegen-dev/tracegen => ../..
+replace github.com/tracegen-dev/tracegen/runtime => ../../runtime
