@@ -22,12 +22,20 @@ rules, doctor or version, write it as ./go and so on.
 
 # In place, with go generate
 
-Add the tool to the module once (this also adds the require that the
-instrumented code needs), then put a go:generate line in each package:
+Add the tool to the module once (this also adds the require of the runtime
+module that the instrumented code needs, and the tool's own requirements,
+which need go 1.26), then put a go:generate line in each package:
 
 	go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest
 
 	//go:generate go tool tracegen
+
+A library, or any module that must keep its go line, requires only the
+runtime (go 1.23) and runs a pinned tracegen, which leaves its go.mod alone:
+
+	go get github.com/tracegen-dev/tracegen/runtime@VERSION
+
+	//go:generate go run github.com/tracegen-dev/tracegen/cmd/tracegen@VERSION
 
 go generate runs tracegen in the package directory, so it rewrites that
 package. The generated code is one or two lines at the top of each traced
@@ -89,10 +97,16 @@ The exit status is the go command's.
 # Requirements
 
 Instrumented code imports the runtime, so the module being instrumented must
-require github.com/tracegen-dev/tracegen. When it does not, tracegen writes
-nothing, exits 2 and prints the fix, to run in the module root:
+require the runtime module, github.com/tracegen-dev/tracegen/runtime (go get
+-tool of the command requires it too). When it does not, tracegen writes
+nothing, exits 2 and prints the fix, to run in the module root, with the
+version this tracegen was built with (latest for a development build):
 
-	go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@latest
+	go get github.com/tracegen-dev/tracegen/runtime@VERSION
+
+and, to run tracegen as a tool of the module:
+
+	go get -tool github.com/tracegen-dev/tracegen/cmd/tracegen@VERSION
 
 # Directives
 
