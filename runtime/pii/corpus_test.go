@@ -11,13 +11,52 @@ type want struct {
 	v string
 }
 
+// labelled is a text and the findings expected in it.
+type labelled struct {
+	text string
+	want []want
+}
+
+type counts struct{ tp, fp, fn int }
+
+// measure runs Find on every text and counts, per type, the expected
+// findings it reports (tp), those it misses (fn) and those it reports
+// beyond them (fp), logging each miss and false positive.
+func measure(t *testing.T, texts []labelled) map[Type]*counts {
+	t.Helper()
+	per := map[Type]*counts{}
+	for _, ty := range AllTypes {
+		per[ty] = &counts{}
+	}
+	for _, c := range texts {
+		got := map[want]bool{}
+		for _, f := range Find(c.text, AllTypes) {
+			got[want{f.Type, c.text[f.Start:f.End]}] = true
+		}
+		exp := map[want]bool{}
+		for _, w := range c.want {
+			exp[w] = true
+			if got[w] {
+				per[w.t].tp++
+			} else {
+				per[w.t].fn++
+				t.Logf("missed %s %q in %q", w.t, w.v, c.text)
+			}
+		}
+		for g := range got {
+			if !exp[g] {
+				per[g.t].fp++
+				t.Logf("false positive %s %q in %q", g.t, g.v, c.text)
+			}
+		}
+	}
+	return per
+}
+
 // corpus holds realistic positives (with the exact substring expected) and
 // near-misses (want nil). Card and IBAN positives are checksum-valid test
 // numbers; near-misses differ by one digit or are other numeric shapes.
-var corpus = []struct {
-	text string
-	want []want
-}{
+var corpus = []labelled{
 	// emails
 	{"contact me at jane.doe@example.com please", []want{{Email, "jane.doe@example.com"}}},
 	{"Reply-To: <ops+alerts@mail.example.co.uk>", []want{{Email, "ops+alerts@mail.example.co.uk"}}},
@@ -105,33 +144,7 @@ var corpus = []struct {
 // TestCorpusPrecisionRecall measures detection over the corpus, per type
 // and overall, and fails below precision 0.95 or recall 0.9.
 func TestCorpusPrecisionRecall(t *testing.T) {
-	type counts struct{ tp, fp, fn int }
-	per := map[Type]*counts{}
-	for _, ty := range AllTypes {
-		per[ty] = &counts{}
-	}
-	for _, c := range corpus {
-		got := map[want]bool{}
-		for _, f := range Find(c.text, AllTypes) {
-			got[want{f.Type, c.text[f.Start:f.End]}] = true
-		}
-		exp := map[want]bool{}
-		for _, w := range c.want {
-			exp[w] = true
-			if got[w] {
-				per[w.t].tp++
-			} else {
-				per[w.t].fn++
-				t.Logf("missed %s %q in %q", w.t, w.v, c.text)
-			}
-		}
-		for g := range got {
-			if !exp[g] {
-				per[g.t].fp++
-				t.Logf("false positive %s %q in %q", g.t, g.v, c.text)
-			}
-		}
-	}
+	per := measure(t, corpus)
 	var all counts
 	for _, ty := range AllTypes {
 		c := per[ty]

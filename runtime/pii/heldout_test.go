@@ -5,10 +5,7 @@ import "testing"
 // heldOut was written after the detectors were tuned on corpus and is not
 // used to tune them: its numbers are the honest estimate. Texts mimic
 // chat transcripts, tool arguments and logs.
-var heldOut = []struct {
-	text string
-	want []want
-}{
+var heldOut = []labelled{
 	{`{"tool":"send_email","args":{"to":"m.rossi@azienda.it","subject":"Invoice"}}`, []want{{Email, "m.rossi@azienda.it"}}},
 	{"User: my number is +49 151 23456789, call after 5pm", []want{{Phone, "+49 151 23456789"}}},
 	{"Customer phone: 212.555.0147", []want{{Phone, "212.555.0147"}}},
@@ -46,27 +43,8 @@ var heldOut = []struct {
 
 func TestHeldOutPrecisionRecall(t *testing.T) {
 	tp, fp, fn := 0, 0, 0
-	for _, c := range heldOut {
-		got := map[want]bool{}
-		for _, f := range Find(c.text, AllTypes) {
-			got[want{f.Type, c.text[f.Start:f.End]}] = true
-		}
-		exp := map[want]bool{}
-		for _, w := range c.want {
-			exp[w] = true
-			if got[w] {
-				tp++
-			} else {
-				fn++
-				t.Logf("missed %s %q in %q", w.t, w.v, c.text)
-			}
-		}
-		for g := range got {
-			if !exp[g] {
-				fp++
-				t.Logf("false positive %s %q in %q", g.t, g.v, c.text)
-			}
-		}
+	for _, c := range measure(t, heldOut) {
+		tp, fp, fn = tp+c.tp, fp+c.fp, fn+c.fn
 	}
 	p, r := ratio(tp, tp+fp), ratio(tp, tp+fn)
 	t.Logf("held-out: tp=%d fp=%d fn=%d precision=%.3f recall=%.3f", tp, fp, fn, p, r)
