@@ -234,12 +234,10 @@ func TestGPUCount(t *testing.T) {
 	}
 }
 
-// TestReferencePerPrompt compares estimates for typical prompts with the
-// published per-prompt figures in testdata/reference_per_prompt.csv (copied
-// from shared/data/llm). Same order of magnitude means within a factor of 10.
-// Rows whose system boundary EcoLogits does not model are logged, not
-// asserted; each skip names its reason.
-func TestReferencePerPrompt(t *testing.T) {
+// referenceRows reads testdata/reference_per_prompt.csv: its rows, the
+// header first, and the column of each header name.
+func referenceRows(t *testing.T) ([][]string, map[string]int) {
+	t.Helper()
 	f, err := os.Open("testdata/reference_per_prompt.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +251,16 @@ func TestReferencePerPrompt(t *testing.T) {
 	for i, h := range rows[0] {
 		col[h] = i
 	}
+	return rows, col
+}
+
+// TestReferencePerPrompt compares estimates for typical prompts with the
+// published per-prompt figures in testdata/reference_per_prompt.csv (copied
+// from shared/data/llm). Same order of magnitude means within a factor of 10.
+// Rows whose system boundary EcoLogits does not model are logged, not
+// asserted; each skip names its reason.
+func TestReferencePerPrompt(t *testing.T) {
+	rows, col := referenceRows(t)
 	// Which of our (provider, model) stands for each published row.
 	models := map[string][2]string{
 		"Gemini Apps (median text prompt May 2025)": {"gcp.gemini", "gemini-2.5-flash"},
@@ -354,19 +362,7 @@ func TestRealMixes(t *testing.T) {
 // the calculator presets, latency = output tokens / the throughput in the
 // row's notes) within 10 %, at both ends of each range.
 func TestEcologitsComputedRows(t *testing.T) {
-	f, err := os.Open("testdata/reference_per_prompt.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	rows, col := referenceRows(t)
 	tps := regexp.MustCompile(`TPS (\d+(?:\.\d+)?)`)
 	providers := map[string]string{"openai": "openai", "anthropic": "anthropic", "google_genai": "gcp.gemini",
 		"mistralai": "mistral_ai", "huggingface_hub": "huggingface_hub"}
