@@ -32,19 +32,11 @@ import (
 
 	tgenai "github.com/tracegen-dev/tracegen/runtime/genai"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/llmhttp"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
+	tgtest "github.com/tracegen-dev/tracegen/runtime/tracetest"
 )
-
-func pipeline(t *testing.T) *export.Memory {
-	t.Helper()
-	mem := export.NewMemory(100)
-	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, Sync: true})
-	t.Cleanup(func() { trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}}) })
-	return mem
-}
 
 // serve answers every request with ct and body, written in small flushed
 // pieces, and fails the test if the path is not want.
@@ -77,16 +69,16 @@ type want struct {
 }
 
 // check finds the one LLM span and checks it against w, under parent.
-func check(t *testing.T, mem *export.Memory, parent *record.Record, w want) {
+func check(t *testing.T, rec *tgtest.Recorder, parent *record.Record, w want) {
 	t.Helper()
 	var llm []*record.Record
-	for _, r := range mem.Spans() {
+	for _, r := range rec.Spans() {
 		if r.Type == record.TypeLLM {
 			llm = append(llm, r)
 		}
 	}
 	if len(llm) != 1 {
-		t.Fatalf("%d LLM spans, want exactly 1: %v", len(llm), names(mem.Spans()))
+		t.Fatalf("%d LLM spans, want exactly 1: %v", len(llm), names(rec.Spans()))
 	}
 	r := llm[0]
 	if r.Name != w.name || r.Kind != record.KindClient {
@@ -139,18 +131,12 @@ func names(rs []*record.Record) []string {
 }
 
 // parentSpan runs f under a span named "agent" and returns its record.
-func parentSpan(t *testing.T, mem *export.Memory, f func(ctx context.Context)) *record.Record {
+func parentSpan(t *testing.T, rec *tgtest.Recorder, f func(ctx context.Context)) *record.Record {
 	t.Helper()
 	ctx, s := trace.Start(context.Background(), "agent", trace.TypeAgent)
 	f(ctx)
 	s.End()
-	for _, r := range mem.Spans() {
-		if r.Name == "agent" {
-			return r
-		}
-	}
-	t.Fatal("no agent span")
-	return nil
+	return rec.Span("agent")
 }
 
 const openAIChat = `{"id":"chatcmpl-123","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini-2024-07-18",
@@ -163,31 +149,31 @@ var openAIStream = "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.
 	"data: [DONE]\n\n"
 
 func TestGoOpenAI(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	srv := serve(t, "/v1/chat/completions", "application/json", []byte(openAIChat))
 	cfg := goopenai.DefaultConfig("key")
 	cfg.BaseURL = srv.URL + "/v1"
 	cfg.HTTPClient = llmhttp.Wrap(srv.Client())
 	client := goopenai.NewClientWithConfig(cfg)
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		resp, err := client.CreateChatCompletion(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini",
 			Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}})
 		if err != nil || resp.Choices[0].Message.Content != "Hello!" {
 			t.Fatalf("SDK result %+v, %v", resp, err)
 		}
 	})
-	check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+	check(t, rec, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
 		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop"})
 }
 
 func TestGoOpenAIStream(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
 	cfg := goopenai.DefaultConfig("key")
 	cfg.BaseURL = srv.URL + "/v1"
 	cfg.HTTPClient = llmhttp.Wrap(nil)
 	client := goopenai.NewClientWithConfig(cfg)
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		st, err := client.CreateChatCompletionStream(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini", Stream: true,
 			StreamOptions: &goopenai.StreamOptions{IncludeUsage: true}, Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}})
 		if err != nil {
@@ -211,16 +197,16 @@ func TestGoOpenAIStream(t *testing.T) {
 			t.Errorf("SDK text %q", text)
 		}
 	})
-	check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+	check(t, rec, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
 		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop", stream: true})
 }
 
 func TestOpenAIGo(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
 	client := openaigo.NewClient(openaiopt.WithBaseURL(srv.URL+"/v1/"), openaiopt.WithAPIKey("key"),
 		openaiopt.WithHTTPClient(llmhttp.Wrap(nil)), openaiopt.WithMaxRetries(0))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		st := client.Chat.Completions.NewStreaming(ctx, openaigo.ChatCompletionNewParams{
 			Model:         openaigo.ChatModelGPT4oMini,
 			Messages:      []openaigo.ChatCompletionMessageParamUnion{openaigo.UserMessage("hi")},
@@ -238,12 +224,12 @@ func TestOpenAIGo(t *testing.T) {
 		}
 		// Not closed: the span must end at EOF.
 	})
-	check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+	check(t, rec, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
 		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop", stream: true})
 }
 
 func TestAnthropicStream(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	ev := func(name, data string) string { return "event: " + name + "\ndata: " + data + "\n\n" }
 	body := ev("message_start", `{"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,"usage":{"input_tokens":10,"output_tokens":1,"cache_read_input_tokens":3,"cache_creation_input_tokens":2}}}`) +
 		ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`) +
@@ -255,7 +241,7 @@ func TestAnthropicStream(t *testing.T) {
 	srv := serve(t, "/v1/messages", "text/event-stream", []byte(body))
 	client := anthropic.NewClient(anthropicopt.WithBaseURL(srv.URL), anthropicopt.WithAPIKey("key"),
 		anthropicopt.WithHTTPClient(llmhttp.Wrap(nil)), anthropicopt.WithMaxRetries(0))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		st := client.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: anthropic.ModelClaudeSonnet4_5, MaxTokens: 100,
 			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
 		msg := anthropic.Message{}
@@ -273,17 +259,17 @@ func TestAnthropicStream(t *testing.T) {
 		}
 	})
 	// Input includes the cache reads and writes, as the convention says: 10+3+2.
-	check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 15, out: 5,
+	check(t, rec, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 15, out: 5,
 		respModel: "claude-sonnet-4-5-20250929", respID: "msg_01", reasons: "end_turn", stream: true})
 }
 
 func TestGemini(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	body := `{"candidates":[{"content":{"role":"model","parts":[{"text":"Hello!"}]},"finishReason":"STOP","index":0}],
  "usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":4,"totalTokenCount":14,"cachedContentTokenCount":2,"thoughtsTokenCount":2},
  "modelVersion":"gemini-2.5-flash","responseId":"resp-abc"}`
 	srv := serve(t, "/v1beta/models/gemini-2.5-flash:generateContent", "application/json", []byte(body))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		client, err := genai.NewClient(ctx, &genai.ClientConfig{APIKey: "key", Backend: genai.BackendGeminiAPI,
 			HTTPClient: llmhttp.Wrap(nil), HTTPOptions: genai.HTTPOptions{BaseURL: srv.URL}})
 		if err != nil {
@@ -295,16 +281,16 @@ func TestGemini(t *testing.T) {
 		}
 	})
 	// Output includes the thoughts tokens: 4+2.
-	check(t, mem, parent, want{name: "generate_content gemini-2.5-flash", provider: "gcp.gemini", in: 8, out: 6,
+	check(t, rec, parent, want{name: "generate_content gemini-2.5-flash", provider: "gcp.gemini", in: 8, out: 6,
 		respModel: "gemini-2.5-flash", respID: "resp-abc", reasons: "STOP"})
 }
 
 func TestGeminiStream(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	body := "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hel\"}]},\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":8,\"candidatesTokenCount\":1},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"r1\"}\n\n" +
 		"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"lo\"}]},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":8,\"candidatesTokenCount\":4,\"totalTokenCount\":12},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"r1\"}\n\n"
 	srv := serve(t, "/v1beta/models/gemini-2.5-flash:streamGenerateContent", "text/event-stream", []byte(body))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		client, err := genai.NewClient(ctx, &genai.ClientConfig{APIKey: "key", Backend: genai.BackendGeminiAPI,
 			HTTPClient: llmhttp.Wrap(nil), HTTPOptions: genai.HTTPOptions{BaseURL: srv.URL}})
 		if err != nil {
@@ -321,7 +307,7 @@ func TestGeminiStream(t *testing.T) {
 			t.Errorf("SDK text %q", text)
 		}
 	})
-	check(t, mem, parent, want{name: "generate_content gemini-2.5-flash", provider: "gcp.gemini", in: 8, out: 4,
+	check(t, rec, parent, want{name: "generate_content gemini-2.5-flash", provider: "gcp.gemini", in: 8, out: 4,
 		respModel: "gemini-2.5-flash", respID: "r1", reasons: "STOP", stream: true})
 }
 
@@ -338,7 +324,7 @@ func bedrockClient(url string) *bedrockruntime.Client {
 }
 
 func TestBedrockConverseStream(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	var buf bytes.Buffer
 	enc := eventstream.NewEncoder()
 	for _, e := range []struct{ name, payload string }{
@@ -359,7 +345,7 @@ func TestBedrockConverseStream(t *testing.T) {
 	}
 	model := "anthropic.claude-3-5-haiku-20241022-v1:0"
 	srv := serve(t, "/model/"+model+"/converse-stream", "application/vnd.amazon.eventstream", buf.Bytes())
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		out, err := bedrockClient(srv.URL).ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{ModelId: aws.String(model),
 			Messages: []brtypes.Message{{Role: brtypes.ConversationRoleUser, Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: "hi"}}}}})
 		if err != nil {
@@ -378,26 +364,26 @@ func TestBedrockConverseStream(t *testing.T) {
 			t.Errorf("SDK saw %d events, want 6", n)
 		}
 	})
-	check(t, mem, parent, want{name: "chat " + model, provider: "aws.bedrock", in: 10, out: 5, reasons: "end_turn", stream: true})
+	check(t, rec, parent, want{name: "chat " + model, provider: "aws.bedrock", in: 10, out: 5, reasons: "end_turn", stream: true})
 }
 
 func TestBedrockConverse(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	model := "anthropic.claude-3-5-haiku-20241022-v1:0"
 	srv := serve(t, "/model/"+model+"/converse", "application/json",
 		[]byte(`{"output":{"message":{"role":"assistant","content":[{"text":"Hello!"}]}},"stopReason":"end_turn","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15},"metrics":{"latencyMs":42}}`))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		out, err := bedrockClient(srv.URL).Converse(ctx, &bedrockruntime.ConverseInput{ModelId: aws.String(model),
 			Messages: []brtypes.Message{{Role: brtypes.ConversationRoleUser, Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: "hi"}}}}})
 		if err != nil || *out.Usage.OutputTokens != 5 {
 			t.Fatalf("SDK result %+v, %v", out, err)
 		}
 	})
-	check(t, mem, parent, want{name: "chat " + model, provider: "aws.bedrock", in: 10, out: 5, reasons: "end_turn"})
+	check(t, rec, parent, want{name: "chat " + model, provider: "aws.bedrock", in: 10, out: 5, reasons: "end_turn"})
 }
 
 func TestOllamaChatStream(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	body := `{"model":"llama3.2","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"Hel"},"done":false}
 {"model":"llama3.2","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"lo"},"done":false}
 {"model":"llama3.2","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":11,"eval_count":7}
@@ -405,7 +391,7 @@ func TestOllamaChatStream(t *testing.T) {
 	srv := serve(t, "/api/chat", "application/x-ndjson", []byte(body))
 	u, _ := url.Parse(srv.URL)
 	client := ollama.NewClient(u, llmhttp.Wrap(nil))
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		text := ""
 		err := client.Chat(ctx, &ollama.ChatRequest{Model: "llama3.2", Messages: []ollama.Message{{Role: "user", Content: "hi"}}},
 			func(r ollama.ChatResponse) error { text += r.Message.Content; return nil })
@@ -413,38 +399,38 @@ func TestOllamaChatStream(t *testing.T) {
 			t.Fatalf("SDK text %q, %v", text, err)
 		}
 	})
-	check(t, mem, parent, want{name: "chat llama3.2", provider: "ollama", in: 11, out: 7, respModel: "llama3.2", reasons: "stop", stream: true})
+	check(t, rec, parent, want{name: "chat llama3.2", provider: "ollama", in: 11, out: 7, respModel: "llama3.2", reasons: "stop", stream: true})
 }
 
 // TestOneSpanUnderRuleCall: when the SDK call already has a span (what the
 // rewriter's wrapper opens with genai.Start), the transport enriches it and
 // opens no second one.
 func TestOneSpanUnderRuleCall(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	srv := serve(t, "/v1/chat/completions", "application/json", []byte(openAIChat))
 	cfg := goopenai.DefaultConfig("key")
 	cfg.BaseURL = srv.URL + "/v1"
 	cfg.HTTPClient = llmhttp.Wrap(nil)
 	client := goopenai.NewClientWithConfig(cfg)
-	parent := parentSpan(t, mem, func(ctx context.Context) {
+	parent := parentSpan(t, rec, func(ctx context.Context) {
 		ctx, call := tgenai.Start(ctx, tgenai.Request{Provider: "openai", Operation: "chat", Model: "gpt-4o-mini"})
 		_, err := client.CreateChatCompletion(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini",
 			Messages: []goopenai.ChatCompletionMessage{{Role: "user", Content: "hi"}}})
 		call.End(err)
 	})
-	check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+	check(t, rec, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
 		respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop"})
 }
 
 // TestStreamClosedEarly: a stream closed before its end still ends its span.
 func TestStreamClosedEarly(t *testing.T) {
-	mem := pipeline(t)
+	rec := tgtest.NewRecorder(t)
 	srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
 	cfg := goopenai.DefaultConfig("key")
 	cfg.BaseURL = srv.URL + "/v1"
 	cfg.HTTPClient = llmhttp.Wrap(nil)
 	client := goopenai.NewClientWithConfig(cfg)
-	parentSpan(t, mem, func(ctx context.Context) {
+	parentSpan(t, rec, func(ctx context.Context) {
 		st, err := client.CreateChatCompletionStream(ctx, goopenai.ChatCompletionRequest{Model: "gpt-4o-mini", Stream: true})
 		if err != nil {
 			t.Fatal(err)
@@ -455,7 +441,7 @@ func TestStreamClosedEarly(t *testing.T) {
 		st.Close()
 	})
 	n := 0
-	for _, r := range mem.Spans() {
+	for _, r := range rec.Spans() {
 		if r.Type == record.TypeLLM {
 			n++
 			if v, ok := r.Lookup("gen_ai.response.id"); !ok || v.String() != "chatcmpl-123" {
@@ -488,12 +474,12 @@ func TestAnthropicOwnSpanOff(t *testing.T) {
 		{"forced on (control)", []anthropicopt.RequestOption{anthropicopt.WithOpenTelemetryTraces(true)}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := pipeline(t)
+			rec := tgtest.NewRecorder(t)
 			before := len(sr.Ended())
 			srv := serve(t, "/v1/messages", "application/json", []byte(body))
 			client := anthropic.NewClient(anthropicopt.WithBaseURL(srv.URL), anthropicopt.WithAPIKey("key"),
 				anthropicopt.WithHTTPClient(llmhttp.Wrap(nil)), anthropicopt.WithMaxRetries(0))
-			parent := parentSpan(t, mem, func(ctx context.Context) {
+			parent := parentSpan(t, rec, func(ctx context.Context) {
 				_, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: anthropic.ModelClaudeSonnet4_5, MaxTokens: 100,
 					Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}}, tc.opts...)
 				if err != nil {
@@ -503,7 +489,7 @@ func TestAnthropicOwnSpanOff(t *testing.T) {
 			if got := len(sr.Ended()) - before; got != tc.sdkSpans {
 				t.Errorf("SDK made %d OpenTelemetry spans, want %d", got, tc.sdkSpans)
 			}
-			check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
+			check(t, rec, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
 				respModel: "claude-sonnet-4-5-20250929", respID: "msg_01", reasons: "end_turn"})
 		})
 	}
@@ -513,52 +499,52 @@ func TestAnthropicOwnSpanOff(t *testing.T) {
 // the vendor SDKs; through the transport they are traced the same way.
 func TestLangChainGo(t *testing.T) {
 	t.Run("openai stream", func(t *testing.T) {
-		mem := pipeline(t)
+		rec := tgtest.NewRecorder(t)
 		srv := serve(t, "/v1/chat/completions", "text/event-stream", []byte(openAIStream))
 		llm, err := lcopenai.New(lcopenai.WithToken("key"), lcopenai.WithBaseURL(srv.URL+"/v1"),
 			lcopenai.WithHTTPClient(llmhttp.Wrap(nil)), lcopenai.WithModel("gpt-4o-mini"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		parent := parentSpan(t, mem, func(ctx context.Context) {
+		parent := parentSpan(t, rec, func(ctx context.Context) {
 			_, err := llm.GenerateContent(ctx, []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")},
 				llms.WithStreamingFunc(func(context.Context, []byte) error { return nil }))
 			if err != nil {
 				t.Fatal(err)
 			}
 		})
-		check(t, mem, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
+		check(t, rec, parent, want{name: "chat gpt-4o-mini", provider: "openai", in: 9, out: 12,
 			respModel: "gpt-4o-mini-2024-07-18", respID: "chatcmpl-123", reasons: "stop", stream: true})
 	})
 	t.Run("anthropic", func(t *testing.T) {
-		mem := pipeline(t)
+		rec := tgtest.NewRecorder(t)
 		srv := serve(t, "/v1/messages", "application/json", []byte(`{"id":"msg_lc","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5}}`))
 		llm, err := lcanthropic.New(lcanthropic.WithToken("key"), lcanthropic.WithBaseURL(srv.URL+"/v1"),
 			lcanthropic.WithHTTPClient(llmhttp.Wrap(nil)), lcanthropic.WithModel("claude-sonnet-4-5"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		parent := parentSpan(t, mem, func(ctx context.Context) {
+		parent := parentSpan(t, rec, func(ctx context.Context) {
 			resp, err := llm.GenerateContent(ctx, []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeHuman, "hi")})
 			if err != nil || resp.Choices[0].Content != "Hello!" {
 				t.Fatalf("LangChainGo result %+v, %v", resp, err)
 			}
 		})
-		check(t, mem, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
+		check(t, rec, parent, want{name: "chat claude-sonnet-4-5", provider: "anthropic", in: 10, out: 5,
 			respModel: "claude-sonnet-4-5-20250929", respID: "msg_lc", reasons: "end_turn"})
 	})
 }
 
 func TestOpenAIGoResponsesAndEmbeddings(t *testing.T) {
 	t.Run("responses stream", func(t *testing.T) {
-		mem := pipeline(t)
+		rec := tgtest.NewRecorder(t)
 		body := "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_9\",\"object\":\"response\",\"status\":\"in_progress\",\"model\":\"gpt-4o-2024-08-06\",\"output\":[]}}\n\n" +
 			"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hi\"}\n\n" +
 			"event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_9\",\"object\":\"response\",\"status\":\"completed\",\"model\":\"gpt-4o-2024-08-06\",\"output\":[],\"usage\":{\"input_tokens\":7,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":3,\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":10}}}\n\n"
 		srv := serve(t, "/v1/responses", "text/event-stream", []byte(body))
 		client := openaigo.NewClient(openaiopt.WithBaseURL(srv.URL+"/v1/"), openaiopt.WithAPIKey("key"),
 			openaiopt.WithHTTPClient(llmhttp.Wrap(nil)), openaiopt.WithMaxRetries(0))
-		parent := parentSpan(t, mem, func(ctx context.Context) {
+		parent := parentSpan(t, rec, func(ctx context.Context) {
 			st := client.Responses.NewStreaming(ctx, responses.ResponseNewParams{Model: "gpt-4o",
 				Input: responses.ResponseNewParamsInputUnion{OfString: openaigo.String("hi")}})
 			n := 0
@@ -569,16 +555,16 @@ func TestOpenAIGoResponsesAndEmbeddings(t *testing.T) {
 				t.Fatalf("SDK saw %d events, %v", n, err)
 			}
 		})
-		check(t, mem, parent, want{name: "chat gpt-4o", provider: "openai", in: 7, out: 3,
+		check(t, rec, parent, want{name: "chat gpt-4o", provider: "openai", in: 7, out: 3,
 			respModel: "gpt-4o-2024-08-06", respID: "resp_9", reasons: "completed", stream: true})
 	})
 	t.Run("embeddings", func(t *testing.T) {
-		mem := pipeline(t)
+		rec := tgtest.NewRecorder(t)
 		srv := serve(t, "/v1/embeddings", "application/json",
 			[]byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2,0.3]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}`))
 		client := openaigo.NewClient(openaiopt.WithBaseURL(srv.URL+"/v1/"), openaiopt.WithAPIKey("key"),
 			openaiopt.WithHTTPClient(llmhttp.Wrap(nil)), openaiopt.WithMaxRetries(0))
-		parentSpan(t, mem, func(ctx context.Context) {
+		parentSpan(t, rec, func(ctx context.Context) {
 			res, err := client.Embeddings.New(ctx, openaigo.EmbeddingNewParams{Model: openaigo.EmbeddingModelTextEmbedding3Small,
 				Input: openaigo.EmbeddingNewParamsInputUnion{OfString: openaigo.String("hello")}})
 			if err != nil || len(res.Data) != 1 {
@@ -586,13 +572,13 @@ func TestOpenAIGoResponsesAndEmbeddings(t *testing.T) {
 			}
 		})
 		var r *record.Record
-		for _, x := range mem.Spans() {
+		for _, x := range rec.Spans() {
 			if x.Type == record.TypeLLM {
 				r = x
 			}
 		}
 		if r == nil || r.Name != "embeddings text-embedding-3-small" {
-			t.Fatalf("embeddings span: %v", names(mem.Spans()))
+			t.Fatalf("embeddings span: %v", names(rec.Spans()))
 		}
 		if v, _ := r.Lookup("gen_ai.usage.input_tokens"); v.Int64() != 5 {
 			t.Errorf("input tokens %v", v)
