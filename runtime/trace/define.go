@@ -40,17 +40,21 @@ func (d *Definition) Start(ctx context.Context) *Span {
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return nil
 	}
-	_, s := startSlow(ctx, d.name, d.opts)
-	return s
+	return startSlow(ctx, d.name, d.opts)
 }
 
 // StartContext is [Start] with d's name and options: it also returns a
-// context carrying the new span, for the rebind directive key.
+// context carrying the new span, for the rebind directive key. With
+// runtime/otelbridge linked, OpenTelemetry spans started from that context
+// are children of the new span.
 func (d *Definition) StartContext(ctx context.Context) (context.Context, *Span) {
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return ctx, nil
 	}
-	return startSlow(ctx, d.name, d.opts)
+	if s := startSlow(ctx, d.name, d.opts); s != nil {
+		return s.context(), s
+	}
+	return ctx, nil
 }
 
 // Begin starts a span of d for a function without a context parameter, as

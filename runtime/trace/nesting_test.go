@@ -6,10 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	oteltrace "go.opentelemetry.io/otel/trace"
-
-	_ "github.com/tracegen-dev/tracegen/runtime/otelbridge" // OpenTelemetry parents
-
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -203,84 +199,6 @@ func TestInheritedAttributes(t *testing.T) {
 	}
 	if n := len(mem.Spans(export.AttrIs("tenant", "t2"))); n != 2 {
 		t.Errorf("AttrIs(tenant, t2) matched %d spans, want 2", n)
-	}
-}
-
-func TestOTelParentAdoption(t *testing.T) {
-	mem := setup(t, Config{})
-	tid := oteltrace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
-	sid := oteltrace.SpanID{0, 0xf0, 0x67, 0xaa, 1, 2, 3, 4}
-	tests := []struct {
-		name    string
-		flags   oteltrace.TraceFlags
-		exports bool
-	}{
-		{"sampled", oteltrace.FlagsSampled, true},
-		{"unsampled", 0, false},
-	}
-	for _, tc := range tests {
-		sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: tc.flags, Remote: true})
-		ctx := oteltrace.ContextWithRemoteSpanContext(context.Background(), sc)
-		cctx, s := Start(ctx, tc.name)
-		_, c := Start(cctx, tc.name+"-child")
-		c.End()
-		s.End()
-		got := finish(t, mem)
-		r := got[tc.name]
-		if !tc.exports {
-			if r != nil || got[tc.name+"-child"] != nil {
-				t.Errorf("%s: exported although the OTel parent is not sampled", tc.name)
-			}
-			continue
-		}
-		if r == nil {
-			t.Fatalf("%s: not exported", tc.name)
-		}
-		if r.TraceID != record.TraceID(tid) || r.ParentSpanID != record.SpanID(sid) || !r.RemoteParent || !r.IsLocalRoot() {
-			t.Errorf("%s: trace %s parent %s remote %t, want %s %s true", tc.name, r.TraceID, r.ParentSpanID, r.RemoteParent, tid, sid)
-		}
-		if ch := got[tc.name+"-child"]; ch.TraceID != r.TraceID || ch.ParentSpanID != r.SpanID || ch.RemoteParent {
-			t.Errorf("%s: child not nested under the adopted span", tc.name)
-		}
-	}
-}
-
-// Generated code hands callees the context it was given, so the request's
-// OpenTelemetry span stays in ctx below the span that joined its trace: it
-// must not flatten the tree. A span context the current span's chain does
-// not know was made beneath it, and is the better parent.
-func TestOTelParentAgainstCurrentSpan(t *testing.T) {
-	mem := setup(t, Config{})
-	tid := oteltrace.TraceID{0x4b, 0xf9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
-	reqCtx := oteltrace.ContextWithRemoteSpanContext(context.Background(), oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-		TraceID: tid, SpanID: oteltrace.SpanID{1, 1, 1, 1, 1, 1, 1, 1}, TraceFlags: oteltrace.FlagsSampled, Remote: true}))
-	root := Define("root").Start(reqCtx)
-	child := Define("child").Start(reqCtx) // the unchanged request context
-	child.End()
-	beneath := oteltrace.ContextWithSpanContext(reqCtx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-		TraceID: tid, SpanID: oteltrace.SpanID{2, 2, 2, 2, 2, 2, 2, 2}, TraceFlags: oteltrace.FlagsSampled}))
-	under := Define("under-otel").Start(beneath)
-	under.End()
-	other := oteltrace.ContextWithSpanContext(context.Background(), oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-		TraceID: oteltrace.TraceID{9}, SpanID: oteltrace.SpanID{9}, TraceFlags: oteltrace.FlagsSampled}))
-	foreign := Define("foreign-trace").Start(other)
-	foreign.End()
-	root.End()
-	got := finish(t, mem)
-	r := got["root"]
-	if r.ParentSpanID != (record.SpanID{1, 1, 1, 1, 1, 1, 1, 1}) || !r.RemoteParent {
-		t.Errorf("root did not join the request's trace: parent %s", r.ParentSpanID)
-	}
-	if c := got["child"]; c.ParentSpanID != r.SpanID || c.TraceID != r.TraceID {
-		t.Errorf("child: parent %s, want the current span %s", c.ParentSpanID, r.SpanID)
-	}
-	if u := got["under-otel"]; u.ParentSpanID != (record.SpanID{2, 2, 2, 2, 2, 2, 2, 2}) || !u.RemoteParent {
-		t.Errorf("under-otel: parent %s, want the OpenTelemetry span beneath root", u.ParentSpanID)
-	}
-	// A span context made beneath root in another trace (OpenTelemetry code
-	// that started its own trace, a parent extracted from a message).
-	if f := got["foreign-trace"]; f.ParentSpanID != (record.SpanID{9}) || f.TraceID != (record.TraceID{9}) {
-		t.Errorf("foreign-trace: trace %s parent %s, want the span context it was given", f.TraceID, f.ParentSpanID)
 	}
 }
 

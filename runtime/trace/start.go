@@ -28,22 +28,33 @@ func Start(ctx context.Context, name string, opts ...StartOption) (context.Conte
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return ctx, nil
 	}
-	return startSlow(ctx, name, opts)
+	if s := startSlow(ctx, name, opts); s != nil {
+		return s.context(), s
+	}
+	return ctx, nil
 }
 
-func startSlow(ctx context.Context, name string, opts []StartOption) (context.Context, *Span) {
+// startSlow starts a span from ctx, or returns nil when tracing is off.
+func startSlow(ctx context.Context, name string, opts []StartOption) *Span {
 	p := active.Load()
 	if p == nil {
 		p = initFromEnv()
 	}
 	if p == disabledP {
-		return ctx, nil
+		return nil
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	s := p.newSpan(ctx, name, opts, true)
-	return s, s
+	return p.newSpan(ctx, name, opts, true)
+}
+
+// context is the context Start returns: the span itself, which code
+// beneath reads the span from, and, when a bridge is linked, the span's ids
+// in the form other tracers read (an OpenTelemetry span context), so their
+// spans beneath join the trace.
+func (s *Span) context() context.Context {
+	return ctxparent.Decorate(s, ctxparent.Remote{TraceID: s.traceID, SpanID: s.spanID, Sampled: s.sampled})
 }
 
 // Begin starts a span for a function without a context parameter: its
@@ -140,7 +151,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, remote ctxparent.Remote, hasRemote bool) {
 	if fromCtx {
 		parent = SpanFromContext(ctx)
-		if parent == nil {
+		if parent == nil || ctxparent.HasReader() {
 			remote, hasRemote = ctxparent.FromContext(ctx)
 		}
 	}
@@ -150,6 +161,12 @@ func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, 
 		// current span; the deeper span is the better parent.
 		if prev != nil && prev != parent && isAncestor(parent, prev) {
 			parent = prev
+		}
+		// An OpenTelemetry span started beneath it, from its context.
+		if hasRemote && remoteBeneath(remote, parent) {
+			parent = nil
+		} else {
+			hasRemote = false
 		}
 	case prev != nil:
 		// Traced functions hand their callees the context they were given,
