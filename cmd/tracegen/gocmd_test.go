@@ -280,8 +280,12 @@ func TestMissingRequire(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte(c.gomod), 0o666); err != nil {
 			t.Fatal(err)
 		}
-		if mi, err := readModule(root); err != nil || mi.requires != c.requires {
-			t.Errorf("%q: requires = %v (%v), want %v", c.gomod, mi.requires, err, c.requires)
+		mi, err := readModule(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mi.requires != c.requires {
+			t.Errorf("%q: requires = %v, want %v", c.gomod, mi.requires, c.requires)
 		}
 	}
 }
