@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	goversion "go/version"
@@ -14,6 +16,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 )
 
 // realModules are third-party modules nobody here wrote, pinned. Their own
@@ -60,12 +64,12 @@ var realModules = []struct {
 	// go.opentelemetry.io/otel, so its symlink lands inside the otel
 	// module's directory in the module cache: read-only, so it fails; as
 	// root it is written into the shared cache and the next run fails with
-	// "file exists". (In place there is a second reason: the vendored,
-	// instrumented zap imports the runtime, which go mod download does not
-	// list here because tracegen is replaced by a local directory.)
+	// "file exists". runtime/trace no longer imports OpenTelemetry (the
+	// bridge package does, linked only where the module requires OTel), and
+	// the runtime comes from a proxy, so go mod download lists it for the
+	// vendored, instrumented zap.
 	{
 		path: "go.uber.org/zap", version: "v1.28.0",
-		skipGraph: "^TestStacktraceFiltersVendorZap$",
 		// The energy sampler does not idle-exit yet (runtime/trace/energy.go).
 		env: []string{"TRACEGEN_ENERGY=off"},
 	},
@@ -84,11 +88,13 @@ func TestRealCode(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "tracegen")
 	goRun(t, ".", nil, "go", "build", "-o", bin, ".")
 	rtDir := filepath.Join(root, "runtime")
-	rtSum, err := os.ReadFile(filepath.Join(rtDir, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	rtGo := goLine(t, rtDir)
+	// The runtime reaches the modules as a user's module gets it, from a
+	// proxy (a file:// one, serving this checkout's runtime under a version
+	// named after its content), not through a replace directive: then go
+	// mod download lists it, as suites that build vendor trees expect.
+	rtProxy, rtVersion := runtimeProxy(t, rtDir)
+	proxyEnv := "GOPROXY=file://" + filepath.ToSlash(rtProxy) + "," + goEnvValue(t, "GOPROXY")
 	for _, m := range realModules {
 		t.Run(strings.ReplaceAll(m.path, "/", "_"), func(t *testing.T) {
 			t.Parallel()
@@ -103,7 +109,7 @@ func TestRealCode(t *testing.T) {
 			// this checkout's). The checksum database may be unreachable
 			// where the proxy is not (CI); modules still come from the proxy
 			// and go.sum records them.
-			setup := []string{"GOFLAGS=-mod=mod", "GOSUMDB=off"}
+			setup := []string{"GOFLAGS=-mod=mod", "GOSUMDB=off", proxyEnv}
 			ownGo := goLine(t, dir)
 			if goversion.Compare("go"+ownGo, "go"+rtGo) < 0 {
 				// A module older than the runtime's go line is raised to it
@@ -112,14 +118,10 @@ func TestRealCode(t *testing.T) {
 				goRun(t, dir, setup, "go", "mod", "edit", "-go="+rtGo)
 				goRun(t, dir, setup, "go", "mod", "tidy")
 			}
-			goRun(t, dir, setup, "go", "mod", "edit", "-require="+runtimeModule+"@v0.0.0",
-				"-replace="+runtimeModule+"="+rtDir)
-			appendFile(t, filepath.Join(dir, "go.sum"), rtSum)
-			// Import the runtime from a throwaway package and tidy, with the
-			// proxy allowed: that records every requirement and sum the
-			// instrumented code needs, versions neither go.mod named before
-			// included. (go get of the package path cannot: the proxy answers
-			// 403, not 404, for the package path of a replaced module.)
+			goRun(t, dir, setup, "go", "get", runtimeModule+"@"+rtVersion)
+			// Import the runtime from a throwaway package and tidy: that
+			// records every requirement and sum the instrumented code needs,
+			// versions neither go.mod named before included.
 			req := filepath.Join(dir, "tracegen_require")
 			if err := os.MkdirAll(req, 0o755); err != nil {
 				t.Fatal(err)
@@ -280,20 +282,6 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-func appendFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // snapshot reads every regular file under dir (mode bits included).
 func snapshot(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -339,4 +327,52 @@ func compareTrees(want, got map[string][]byte) string {
 	}
 	sort.Strings(diffs)
 	return strings.Join(diffs, "\n")
+}
+
+// runtimeProxy writes a file:// module proxy that serves the runtime module
+// in rtDir at a pseudo-version named after its content (a changed runtime
+// is a new version, so the module cache never serves a stale copy), and
+// returns the proxy's directory and the version.
+func runtimeProxy(t *testing.T, rtDir string) (dir, version string) {
+	t.Helper()
+	var zipped bytes.Buffer
+	// The version goes into the zip's paths: zip once to hash the content,
+	// then again under the version the hash names.
+	tmp := module.Version{Path: runtimeModule, Version: "v0.0.0-20000101000000-000000000000"}
+	if err := modzip.CreateFromDir(&zipped, tmp, rtDir); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(zipped.Bytes())
+	mv := module.Version{Path: runtimeModule, Version: "v0.0.0-20000101000000-" + hex.EncodeToString(sum[:6])}
+	zipped.Reset()
+	if err := modzip.CreateFromDir(&zipped, mv, rtDir); err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(rtDir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	at := filepath.Join(dir, filepath.FromSlash(runtimeModule), "@v")
+	if err := os.MkdirAll(at, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"list":               []byte(mv.Version + "\n"),
+		mv.Version + ".info": []byte(`{"Version":"` + mv.Version + `","Time":"2000-01-01T00:00:00Z"}`),
+		mv.Version + ".mod":  gomod,
+		mv.Version + ".zip":  zipped.Bytes(),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(at, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, mv.Version
+}
+
+// goEnvValue returns go env NAME.
+func goEnvValue(t *testing.T, name string) string {
+	t.Helper()
+	return strings.TrimSpace(string(goRun(t, ".", nil, "go", "env", name)))
 }
