@@ -36,10 +36,6 @@ var realModules = []struct {
 	// 2-core machines, can exceed: what they measure is tracing's cost
 	// (the speed targets live in bench/), not a change in behaviour.
 	skipTiming string
-	// skipGraph names tests that fail because of what requiring tracegen
-	// adds to the module's dependency graph, not because of instrumentation
-	// (README, "What the runtime adds to your module graph").
-	skipGraph string
 	// env is added to the environment of the module's test runs.
 	env []string
 }{
@@ -158,9 +154,6 @@ func TestRealCode(t *testing.T) {
 			}
 			if m.skipTiming != "" {
 				skip = append(skip, m.skipTiming)
-			}
-			if m.skipGraph != "" {
-				skip = append(skip, m.skipGraph)
 			}
 			if len(skip) > 0 {
 				goTest = append(goTest, "-skip", strings.Join(skip, "|"))
