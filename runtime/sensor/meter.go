@@ -124,14 +124,29 @@ type Meter struct {
 	machineBusy func() (time.Duration, error)
 	rss         func() (uint64, error)
 
-	primed            bool
-	last              time.Time
-	lastProc          time.Duration
-	lastBusy          time.Duration
-	rssBytes          uint64
-	ticks             int
-	raplIdleW         float64 // lowest machine power seen (idle floor)
-	raplBusyUnhealthy bool
+	primed   bool
+	last     time.Time
+	lastProc time.Duration
+	lastBusy time.Duration
+	// machineLast is when the machine counters (RAPL, machine CPU time,
+	// GPU) were last read: after PrimeAt, later than last.
+	machineLast time.Time
+	rssBytes    uint64
+	ticks       int
+	raplIdleW   float64 // lowest machine power seen (0: none yet)
+	// raplDynPerBusy is the latest dynamic joules per busy CPU-second, for
+	// an interval whose counters did not move (read too soon).
+	raplDynPerBusy float64
+	// raplIdleSeen is set once an interval had the machine nearly idle
+	// (busy fraction ≤ nearIdle): raplIdleW is then a measured floor.
+	raplIdleSeen bool
+	// raplPriorW, raplPriorWeight: the idle floor extrapolated from busy
+	// intervals with CodeCarbon's idle fraction (weighted mean).
+	raplPriorW, raplPriorWeight float64
+	// raplJ, raplCPU: decayed sums of the process's RAPL joules and CPU
+	// seconds, the price of a CPU-second (Price).
+	raplJ, raplCPU float64
+	gpuJ, gpuSec   float64 // decayed sums of GPU joules and seconds
 }
 
 // NewMeter probes the sensors and returns a meter that uses the best ones
@@ -255,7 +270,9 @@ func ProcessCPU() (time.Duration, error) { return processCPU() }
 // PrimeAt makes the next Read cover the interval since at, when this
 // process had used proc of CPU time (from ProcessCPU, taken at that moment):
 // a meter built on another goroutine then loses none of the energy used
-// while it was being built. Counters of the machine (RAPL, GPU) start now.
+// while it was being built. Counters of the machine (RAPL, machine CPU
+// time, GPU) start now; the next Read applies their power and busy rate,
+// measured from now, to the whole interval.
 func (m *Meter) PrimeAt(at time.Time, proc time.Duration) {
 	m.Read(time.Now()) // primes (or advances) every counter; the reading is dropped
 	m.last, m.lastProc = at, proc
@@ -268,8 +285,20 @@ const rssEvery = 10
 // Read returns the energy of the interval since the previous Read (the first
 // Read only primes the counters and returns Elapsed 0).
 func (m *Meter) Read(now time.Time) Reading {
+	proc, err := m.procCPU()
+	return m.ReadWith(now, proc, err)
+}
+
+// CPUTime returns the process CPU time as the meter reads it (getrusage, or
+// the reader given in Options): a caller that samples between Reads and
+// wants its samples to add up exactly to the next Reading uses it, and
+// passes the value read at the end of the interval to ReadWith.
+func (m *Meter) CPUTime() (time.Duration, error) { return m.procCPU() }
+
+// ReadWith is Read with the process CPU time proc (and its error) already
+// read by the caller at now, from CPUTime.
+func (m *Meter) ReadWith(now time.Time, proc time.Duration, perr error) Reading {
 	var rd Reading
-	proc, perr := m.procCPU()
 	if perr != nil {
 		rd.Err = perr
 	}
@@ -290,7 +319,7 @@ func (m *Meter) Read(now time.Time) Reading {
 	m.ticks++
 	if !m.primed {
 		m.primed = true
-		m.last, m.lastProc, m.lastBusy = now, proc, busy
+		m.last, m.lastProc, m.lastBusy, m.machineLast = now, proc, busy, now
 		if m.rapl != nil {
 			m.rapl.Read() //nolint:errcheck // priming; errors surface on the next Read
 		}
@@ -309,33 +338,53 @@ func (m *Meter) Read(now time.Time) Reading {
 	}
 	dt := rd.Elapsed.Seconds()
 	m.last = now
+	// The machine's counters cover [machineLast, now], which is shorter than
+	// the interval after PrimeAt: their power and busy rate are measured on
+	// their own window and applied to the interval.
+	dtM := dt
+	if !m.machineLast.IsZero() && m.machineLast.After(now.Add(-rd.Elapsed)) && now.After(m.machineLast) {
+		dtM = now.Sub(m.machineLast).Seconds()
+	}
+	machineFrom := m.machineLast
+	m.machineLast = now
 
 	usedRAPL := false
 	if m.rapl != nil {
 		j, err := m.rapl.Read()
 		dBusy := busy - m.lastBusy
-		m.lastBusy = busy
-		if err != nil {
+		switch {
+		case err != nil:
 			if rd.Err == nil {
 				rd.Err = err
 			}
 			m.rapl = nil // fall back to the model for good; reported once by the caller
 			m.source = strings.Replace(m.source, "rapl", "cpu-model", 1)
-		} else {
+		case j == 0 && dtM < 1:
+			// The counters have not moved yet (RAPL updates about every
+			// millisecond, /proc/stat every clock tick): keep the machine
+			// window open and price this interval at the latest rate.
 			usedRAPL = true
-			rd.MachineJ = j
-			p := j / dt
-			if m.raplIdleW == 0 || p < m.raplIdleW {
-				m.raplIdleW = p
+			m.machineLast = machineFrom
+			rd.CPUJ = m.raplDynPerBusy * rd.ProcessCPU.Seconds()
+			rd.IdleJ = m.raplIdleW * dt * m.cpuCap / float64(max(m.host.Threads, 1))
+		default:
+			usedRAPL = true
+			m.lastBusy = busy
+			rd.MachineJ = j * dt / dtM
+			busyRate := dBusy.Seconds() / dtM // busy CPUs
+			floorW := m.raplFloor(j/dtM, busyRate)
+			dynamicW := max(j/dtM-floorW, 0)
+			if busyRate > 0 {
+				// The process's share of the dynamic power is its CPU time's
+				// share of the machine's busy time.
+				rd.CPUJ = dynamicW * min(dt, rd.ProcessCPU.Seconds()/busyRate)
+				m.raplDynPerBusy = dynamicW / busyRate
 			}
-			idleMachine := m.raplIdleW * dt
-			dynamic := max(j-idleMachine, 0)
-			share := 0.0
-			if dBusy > 0 {
-				share = min(rd.ProcessCPU.Seconds()/dBusy.Seconds(), 1)
-			}
-			rd.CPUJ = dynamic * share
-			rd.IdleJ = idleMachine * m.cpuCap / float64(max(m.host.Threads, 1))
+			rd.IdleJ = floorW * dt * m.cpuCap / float64(max(m.host.Threads, 1))
+		}
+		if usedRAPL {
+			// The price of one CPU-second of this process, for Price.
+			m.raplJ, m.raplCPU = priceDecay*m.raplJ+rd.CPUJ, priceDecay*m.raplCPU+rd.ProcessCPU.Seconds()
 		}
 	}
 	if !usedRAPL {
@@ -344,11 +393,77 @@ func (m *Meter) Read(now time.Time) Reading {
 	}
 	rd.MemoryJ = float64(m.rssBytes) * m.mem.WPerByte * dt
 	if m.gpu != nil {
-		procJ, _, err := m.gpu.Read(rd.Elapsed)
-		rd.GPUJ = procJ
+		procJ, _, err := m.gpu.Read(time.Duration(dtM * float64(time.Second)))
+		rd.GPUJ = procJ * dt / dtM
 		if err != nil && rd.Err == nil {
 			rd.Err = err
 		}
+		m.gpuJ, m.gpuSec = priceDecay*m.gpuJ+procJ, priceDecay*m.gpuSec+dt
 	}
 	return rd
+}
+
+// priceDecay is the weight of the past in Price's running means, per Read
+// (mostly the last two intervals count: the price follows a change of load
+// within an interval or two).
+const priceDecay = 0.5
+
+// nearIdle is the machine busy fraction at or below which an interval's
+// power counts as a measured idle floor.
+const nearIdle = 0.1
+
+// raplFloor returns the machine's idle power given this interval's power p
+// (W) and busy CPUs (busy CPU-seconds per second). The floor is the lowest
+// power seen (Kepler) once the machine was seen nearly idle. Before that —
+// a program that keeps the CPUs busy from its first span on never shows the
+// idle power — the lowest power seen is the power at some load, and taking
+// it as the floor would call most of the energy idle; the floor is then also
+// estimated from each busy interval by CodeCarbon's load line (idle at
+// IdleFraction of full load, linear in the busy fraction u: idle = p ×
+// IdleFraction / (IdleFraction + (1 − IdleFraction) u)), weighted by u,
+// and the lower of the two is used.
+func (m *Meter) raplFloor(p, busyCPUs float64) float64 {
+	if p <= 0 {
+		return m.raplIdleW // nothing measured: keep what is known
+	}
+	if m.raplIdleW == 0 || p < m.raplIdleW {
+		m.raplIdleW = p
+	}
+	u := min(max(busyCPUs/float64(max(m.host.Threads, 1)), 0), 1)
+	if u <= nearIdle {
+		m.raplIdleSeen = true
+	}
+	if m.raplIdleSeen {
+		return m.raplIdleW
+	}
+	m.raplPriorW += u * p * IdleFraction / (IdleFraction + (1-IdleFraction)*u)
+	m.raplPriorWeight += u
+	return min(m.raplIdleW, m.raplPriorW/m.raplPriorWeight)
+}
+
+// Price is what the next interval is expected to cost, for a caller that
+// splits energy among spans between Reads and settles the difference when
+// the Reading comes.
+type Price struct {
+	// CPUJPerSec is the active energy of one CPU-second of this process:
+	// the model's MaxW − MinW, or with RAPL the recent intervals' joules
+	// per CPU-second (the model's until RAPL has measured some).
+	CPUJPerSec float64
+	// MemoryW is the memory power charged to this process now (RSS-based).
+	MemoryW float64
+	// GPUW is the recent GPU power of this process.
+	GPUW float64
+}
+
+// Price returns the current price; like Read, it must be called from the
+// goroutine that calls Read.
+func (m *Meter) Price() Price {
+	p := Price{CPUJPerSec: m.cpu.ActiveWPerCPU(), MemoryW: float64(m.rssBytes) * m.mem.WPerByte}
+	if m.rapl != nil && m.raplCPU > 1e-3 {
+		p.CPUJPerSec = m.raplJ / m.raplCPU
+	}
+	if m.gpuSec > 0 {
+		p.GPUW = m.gpuJ / m.gpuSec
+	}
+	return p
 }

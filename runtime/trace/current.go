@@ -33,6 +33,7 @@ func swapCurrent(goid int64, s *Span) *Span {
 	prev := sh.m[goid]
 	sh.m[goid] = s
 	sh.mu.Unlock()
+	noteSpanGoroutine(goid, s)
 	return prev
 }
 
@@ -45,6 +46,7 @@ func setCurrent(goid int64, s *Span) {
 	}
 	sh.m[goid] = s
 	sh.mu.Unlock()
+	noteSpanGoroutine(goid, s)
 }
 
 // restoreCurrent makes prev current on goid again (deleting the entry when

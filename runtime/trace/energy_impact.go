@@ -248,6 +248,9 @@ func energyEndHook(s *Span, r *record.Record) {
 	if ids := defaultIDs(); len(ids) > 0 {
 		addIDs(r, ids)
 	}
+	if s.energy.Load() != nil {
+		energyTail(s, r) // the CPU since the sampler's last tick
+	}
 	llm := takeLLM(s)
 	computeImpact(&r.Impact, llm)
 	reportAdd(r.Name, &r.Impact)

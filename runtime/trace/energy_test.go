@@ -414,7 +414,7 @@ func BenchmarkSample(b *testing.B) {
 	for range b.N {
 		sm.mu.Lock()
 		sm.carry = sensor.Reading{CPUJ: 1}
-		sm.attribute()
+		sm.attributeDump()
 		sm.mu.Unlock()
 	}
 	b.StopTimer()
@@ -431,10 +431,18 @@ func setupB(b *testing.B) *export.Memory {
 	return mem
 }
 
+// dumpSplit makes the test's samplers split energy by goroutine dumps, the
+// fallback where the g layout is unknown.
+func dumpSplit(t *testing.T) {
+	forceDumpSplit.Store(true)
+	t.Cleanup(func() { forceDumpSplit.Store(false) })
+}
+
 func TestDumpBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for about 1 s")
 	}
+	dumpSplit(t)
 	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off", EnvImpactReport, t.TempDir()+"/report.txt")
 	setup(t, Config{})
 	ctx, root := Start(context.Background(), "root")
@@ -519,6 +527,7 @@ func BenchmarkEnergyEndHook(b *testing.B) {
 }
 
 func TestNoDumpWithTooManyGoroutines(t *testing.T) {
+	dumpSplit(t)
 	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off")
 	old := maxDumpGoroutines
 	maxDumpGoroutines = 1

@@ -34,6 +34,11 @@ import (
 //     appending to r.Inherited in an end hook.
 //   - eachCurrentSpan(f) iterates goroutine id -> innermost current span
 //     (current.go); pruneCurrent(alive) drops entries of dead goroutines.
+//   - noteSpanGoroutine(goid, s) (energy_sched.go) is called by setCurrent
+//     and swapCurrent, on the goroutine span s becomes current on, after the
+//     shard is unlocked: the energy sampler records that goroutine's g, to
+//     read its scheduling state later, and on a thread it does not follow
+//     yet the thread's CPU clock. One atomic load when energy is off.
 //   - (*Span).AddEnergy(source, joules) is the exported accumulator.
 
 var (
