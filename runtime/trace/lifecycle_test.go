@@ -60,13 +60,7 @@ func TestFinishRepanicsSameValue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var mem *export.Memory
-			if tc.enabled {
-				mem = setup(t, Config{})
-			} else {
-				Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
-				t.Cleanup(Stop)
-			}
+			mem := setupEnabled(t, tc.enabled)
 			want := &panicValue{7}
 			var got any
 			func() {

@@ -54,6 +54,18 @@ func setup(t *testing.T, cfg Config, extra ...export.Exporter) *export.Memory {
 }
 
 // finish flushes the pipeline and returns the spans by name.
+// setupEnabled is setup when enabled is true, and otherwise turns tracing
+// off for the test (returning nil).
+func setupEnabled(t *testing.T, enabled bool) *export.Memory {
+	t.Helper()
+	if enabled {
+		return setup(t, Config{})
+	}
+	Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
+	t.Cleanup(Stop)
+	return nil
+}
+
 func finish(t *testing.T, mem *export.Memory) map[string]*record.Record {
 	t.Helper()
 	if err := Flush(context.Background()); err != nil {

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -67,13 +66,7 @@ func TestReturnRecordsError(t *testing.T) {
 func TestPanicPassesThroughUnchanged(t *testing.T) {
 	for _, enabled := range []bool{true, false} {
 		t.Run(map[bool]string{true: "enabled", false: "disabled"}[enabled], func(t *testing.T) {
-			var mem *export.Memory
-			if enabled {
-				mem = setup(t, Config{})
-			} else {
-				Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
-				t.Cleanup(Stop)
-			}
+			mem := setupEnabled(t, enabled)
 			want := &panicValue{7}
 			var got any
 			func() {
