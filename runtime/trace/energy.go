@@ -142,7 +142,14 @@ type sampler struct {
 	done    chan struct{} // closed when it has returned
 	starts  uint64
 
+	// readMu serialises sampling (a tick, a settlement, a dump) and with
+	// it the meter; mu guards the sampling state and is released while the
+	// meter is read. Order: readMu, then mu.
+	readMu    sync.Mutex
 	mu        sync.Mutex
+	tails     atomic.Bool // energyTail may credit ends (scheduler split with thread clocks)
+	ivNext    interval    // the next interval's storage, swapped in by settlements
+	primed    bool        // the meter's interval and the ticks' start are set (resume)
 	inited    bool
 	sched     bool // the scheduler-state split is usable
 	counts    *schedCounts
@@ -274,6 +281,8 @@ func startEnergy() {
 	}
 	interval := sampleIntervalFromEnv()
 	s := &sampler{interval: interval, budget: budgetFromEnv(), tick: tickFor(interval)}
+	s.iv.reset()
+	s.ivNext.reset()
 	// The meter is built here, on the first span's goroutine, which holds a
 	// P: about 5 ms once per process (probing sensors, parsing the TDP and
 	// impact tables). On a helper goroutine it could take a second when the
@@ -502,6 +511,7 @@ func (s *sampler) resume(at time.Time, cpu time.Duration, cpuErr error) {
 			s.threads = make(map[uint64]*threadSeen)
 			s.lastSpan = make(map[int64]*Span)
 			threadBase.Store(new(threadBaseSet))
+			s.tails.Store(true)
 		}
 		s.stats.Split = "dump"
 		if s.sched {
@@ -514,6 +524,8 @@ func (s *sampler) resume(at time.Time, cpu time.Duration, cpuErr error) {
 		refreshLive()
 		s.lastLive = time.Now()
 	}
+	s.readMu.Lock() // PrimeAt reads the meter
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	samplerMu.Lock()
@@ -521,13 +533,10 @@ func (s *sampler) resume(at time.Time, cpu time.Duration, cpuErr error) {
 	samplerMu.Unlock()
 	s.activeAt, s.seenSpans = time.Now(), spansStarted()
 	s.iv.reset()
-	s.unseen = true
-	if tb := threadBase.Load(); tb != nil && !first {
-		// After an idle exit the threads' readings are stale: follow them
-		// again from the next span start or tick.
-		tb.reset()
-		clear(s.threads)
-	}
+	// Without thread clocks nobody looked at the run's first window (the
+	// goroutine was starting); with them, the spans that started in it took
+	// baselines (their threads were forgotten at the idle exit, park).
+	s.unseen = s.threads == nil
 	if s.meter == nil {
 		return
 	}
@@ -542,6 +551,7 @@ func (s *sampler) resume(at time.Time, cpu time.Duration, cpuErr error) {
 	s.lastTick, s.lastProc, s.lastRead, s.readProc = at, cpu, at, cpu
 	s.meter.PrimeAt(at, cpu) // the first interval starts when the span did
 	s.primedAt = time.Now()
+	s.primed = true
 	s.price = s.meter.Price()
 	s.stats.Source = s.meter.Source()
 	s.publish()
@@ -582,6 +592,8 @@ func (s *sampler) settleDue(now time.Time) bool {
 // due, and reports whether the process has been idle long enough to exit
 // (the last interval is then settled) and the tick period to use.
 func (s *sampler) step() (idle bool, period time.Duration) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c0, clockOK := threadClock()
@@ -685,6 +697,12 @@ func (s *sampler) park() bool {
 	samplerMu.Unlock()
 	s.mu.Lock()
 	seen := s.seenSpans
+	// The threads' readings will be stale by the next run: forget them, so
+	// that the next span start on any thread takes a baseline.
+	clear(s.threads)
+	if tb := threadBase.Load(); tb != nil {
+		tb.reset()
+	}
 	s.mu.Unlock()
 	energyAsleep.Store(true)
 	if spansStarted() == seen || !energyAsleep.CompareAndSwap(true, false) {
@@ -701,10 +719,12 @@ func (s *sampler) park() bool {
 
 // sampleNow samples and settles the interval now, when the sampler runs.
 func (s *sampler) sampleNow() {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.meter == nil {
-		return
+	if s.meter == nil || !s.primed {
+		return // not started yet: nothing sampled to settle
 	}
 	now := time.Now()
 	if !s.sched {
@@ -978,36 +998,49 @@ func (s *sampler) readThreads() {
 // the share its CPU time is of the interval's CPU time (or of the sum
 // credited, when the skew between getrusage and the thread clocks makes
 // that larger); of GPU energy, its GPU weight's share of the interval.
+//
+// The meter is read with s.mu released (s.readMu, held by the caller, keeps
+// the meter to this sampling): reading sensors takes tens of microseconds
+// (RAPL and /proc/stat files, NVML longer), and the end of a span waits for
+// s.mu (energyTail). The interval being settled is set aside meanwhile;
+// tails that come in go to the next one.
 func (s *sampler) settleLocked(now time.Time, proc time.Duration, perr error) {
-	defer func() {
-		if v := recover(); v != nil {
-			energyLogOnce("sample-panic", "energy sampler: %v; sampling stops", v)
-			s.meter = nil
-		}
-	}()
-	rd := s.meter.ReadWith(now, proc, perr)
+	old := s.iv
+	s.iv = s.ivNext
+	s.iv.reset()
 	s.lastRead, s.readProc = now, proc
+	s.mu.Unlock()
+	rd, ok := s.readMeter(now, proc, perr)
+	s.mu.Lock()
+	defer func() {
+		old.reset()
+		s.ivNext = old
+	}()
+	if !ok {
+		s.meter = nil
+		return
+	}
 	s.account(rd)
 	credited := 0.0
-	for _, e := range s.iv.m {
+	for _, e := range old.m {
 		credited += e.cpu
 	}
-	cpuTotal := max(s.iv.cpuSec, credited)
-	given := s.iv.given
+	cpuTotal := max(old.cpuSec, credited)
+	given := old.given
 	if energyTrace != nil {
-		energyTrace("settle el=%v cpu=%v cpuJ=%.4f machJ=%.4f idleJ=%.4f ivcpu=%.4f credited=%.4f given=%.4f price=%.3f", rd.Elapsed, rd.ProcessCPU, rd.CPUJ, rd.MachineJ, rd.IdleJ, s.iv.cpuSec, credited, s.iv.given, s.price.CPUJPerSec)
-		for sp, e := range s.iv.m {
+		energyTrace("settle el=%v cpu=%v cpuJ=%.4f machJ=%.4f idleJ=%.4f ivcpu=%.4f credited=%.4f given=%.4f price=%.3f", rd.Elapsed, rd.ProcessCPU, rd.CPUJ, rd.MachineJ, rd.IdleJ, old.cpuSec, credited, old.given, s.price.CPUJPerSec)
+		for sp, e := range old.m {
 			energyTrace("  span %s goid=%d cpu=%.4f prov=%.4f exact=%.4f ended=%v", sp.Name(), sp.goid, e.cpu, e.prov[0], rd.CPUJ*e.cpu/max(cpuTotal, 1e-12), isEnded(sp))
 		}
 	}
-	for sp, e := range s.iv.m {
+	for sp, e := range old.m {
 		var exact [3]float64
 		if cpuTotal > 0 {
 			exact[0] = rd.CPUJ * e.cpu / cpuTotal
 			exact[1] = rd.MemoryJ * e.cpu / cpuTotal
 		}
-		if s.iv.sec > 0 {
-			exact[2] = rd.GPUJ * e.gpu / s.iv.sec
+		if old.sec > 0 {
+			exact[2] = rd.GPUJ * e.gpu / old.sec
 		}
 		for k, src := range ivSources {
 			c := exact[k] - e.prov[k]
@@ -1030,13 +1063,24 @@ func (s *sampler) settleLocked(now time.Time, proc time.Duration, perr error) {
 	}
 	s.stats.AttributedJ += given
 	s.stats.UnattributedJ = s.stats.ProcessJ - s.stats.AttributedJ
-	s.iv.reset()
 	s.price = s.meter.Price()
 	s.closes++
 	if s.closes%50 == 0 {
 		s.pruneByDump()
 	}
 	s.publish()
+}
+
+// readMeter reads the meter, turning a panic in a sensor into a logged
+// stop of sampling.
+func (s *sampler) readMeter(now time.Time, proc time.Duration, perr error) (rd sensor.Reading, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			energyLogOnce("sample-panic", "energy sampler: %v; sampling stops", v)
+			ok = false
+		}
+	}()
+	return s.meter.ReadWith(now, proc, perr), true
 }
 
 // energyTail credits a span that ends with the CPU time its thread used
@@ -1048,9 +1092,12 @@ func (s *sampler) settleLocked(now time.Time, proc time.Duration, perr error) {
 // while the sampler is busy, the tail is left to the next tick.
 func energyTail(sp *Span, r *record.Record) {
 	s := samplerNow.Load()
-	if s == nil || sp.goid != curGoid() || !s.mu.TryLock() {
+	if s == nil || !s.tails.Load() || sp.goid != curGoid() {
 		return
 	}
+	// Waits at most for a tick's work (microseconds): settlements read the
+	// meter with s.mu released.
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sched || s.threads == nil || s.unseen {
 		return

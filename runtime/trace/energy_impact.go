@@ -248,8 +248,8 @@ func energyEndHook(s *Span, r *record.Record) {
 	if ids := defaultIDs(); len(ids) > 0 {
 		addIDs(r, ids)
 	}
-	if s.energy.Load() != nil {
-		energyTail(s, r) // the CPU since the sampler's last tick
+	if s.energy.Load() != nil || threadBasesPending() {
+		energyTail(s, r) // the CPU since the sampler's last tick, or since the span's start
 	}
 	llm := takeLLM(s)
 	computeImpact(&r.Impact, llm)

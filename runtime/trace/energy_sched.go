@@ -321,9 +321,17 @@ func threadOf(g *gRef) uint64 {
 // threadBaseSet is the set of threads the sampler follows (or will, from a
 // baseline not yet collected) and the baselines taken by span starts.
 type threadBaseSet struct {
-	known [256]atomic.Uint64 // thread ids, open addressing; 0 is empty
-	mu    sync.Mutex
-	base  []threadBaseline // collected by the sampler at its next tick
+	known   [256]atomic.Uint64 // thread ids, open addressing; 0 is empty
+	mu      sync.Mutex
+	base    []threadBaseline // collected by the sampler at its next tick
+	pending atomic.Int32     // len(base), for End
+}
+
+// threadBasesPending reports whether span starts took baselines no tick has
+// collected yet: the end of a span that no tick saw may then have one.
+func threadBasesPending() bool {
+	tb := threadBase.Load()
+	return tb != nil && tb.pending.Load() > 0
 }
 
 type threadBaseline struct {
@@ -379,7 +387,9 @@ func (b *threadBaseSet) reset() {
 		b.known[i].Store(0)
 	}
 	b.mu.Lock()
+	clear(b.base)
 	b.base = b.base[:0]
+	b.pending.Store(0)
 	b.mu.Unlock()
 }
 
@@ -397,6 +407,7 @@ func (b *threadBaseSet) note(sp *Span) {
 	b.mu.Lock()
 	if len(b.base) < 64 {
 		b.base = append(b.base, threadBaseline{tid, c, sp})
+		b.pending.Store(int32(len(b.base)))
 	}
 	b.mu.Unlock()
 }
@@ -407,6 +418,7 @@ func (b *threadBaseSet) take(buf []threadBaseline) []threadBaseline {
 	buf = append(buf[:0], b.base...)
 	clear(b.base) // do not keep spans alive
 	b.base = b.base[:0]
+	b.pending.Store(0)
 	b.mu.Unlock()
 	return buf
 }
@@ -421,6 +433,7 @@ func (b *threadBaseSet) takeFor(tid uint64, sp *Span) (time.Duration, bool) {
 				return 0, false
 			}
 			b.base = append(b.base[:i], b.base[i+1:]...)
+			b.pending.Store(int32(len(b.base)))
 			return x.clock, true
 		}
 	}
