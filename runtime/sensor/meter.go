@@ -404,9 +404,12 @@ func (m *Meter) ReadWith(now time.Time, proc time.Duration, perr error) Reading 
 }
 
 // priceDecay is the weight of the past in Price's running means, per Read
-// (mostly the last two intervals count: the price follows a change of load
-// within an interval or two).
-const priceDecay = 0.5
+// (about the last five intervals count). The price only prices the part of
+// a span after the last reading when the span ends before the next one; one
+// interval's RAPL price varies by ±15–30 % on a loaded machine (machine busy
+// time comes in 10 ms clock ticks), so a longer memory prices those tails
+// closer to the truth than the latest interval does.
+const priceDecay = 0.8
 
 // nearIdle is the machine busy fraction at or below which an interval's
 // power counts as a measured idle floor.

@@ -1109,8 +1109,10 @@ func energyTail(sp *Span, r *record.Record) {
 	}
 	var tail time.Duration
 	if th := s.threads[tid]; th != nil && th.readAt == s.tickNo && c > th.clock {
-		// Since the thread was read at the last tick.
-		tail = min(c-th.clock, time.Since(s.lastTick))
+		// Since the thread was read at the last tick, and not more than the
+		// span lasted: what the thread ran before the span began (its
+		// parent, say) cannot be the span's.
+		tail = min(c-th.clock, time.Since(s.lastTick), r.End.Sub(r.Start))
 		th.clock += tail // the next tick credits what comes after
 	} else if tb := threadBase.Load(); th == nil && tb != nil {
 		// No tick read the thread since this span started on it: since

@@ -248,7 +248,7 @@ func energyEndHook(s *Span, r *record.Record) {
 	if ids := defaultIDs(); len(ids) > 0 {
 		addIDs(r, ids)
 	}
-	if s.energy.Load() != nil || threadBasesPending() {
+	if s.energy.Load() != nil || (r.End.Sub(r.Start) >= tailMinSpan && (threadBasesPending() || onFollowedThread())) {
 		energyTail(s, r) // the CPU since the sampler's last tick, or since the span's start
 	}
 	llm := takeLLM(s)
