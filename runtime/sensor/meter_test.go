@@ -216,9 +216,9 @@ func TestMeterPrimeAt(t *testing.T) {
 // be the floor and the dynamic energy zero.
 func TestMeterRAPLFloorPrior(t *testing.T) {
 	for _, tt := range []struct {
-		name         string
+		name          string
 		idleW, perCPU float64 // the machine: idleW + perCPU × busy CPUs
-		wantJPerCPU  [2]float64
+		wantJPerCPU   [2]float64
 	}{
 		// Idle at 10 % of full load (4 CPUs: 4 + 4×9 = 40 W): the prior is
 		// the machine, the price 9 J per busy CPU-second at any load.

@@ -178,9 +178,9 @@ func discoverSched(probe *statusProbe) (status, threads bool) {
 }
 
 // discoverStatus finds atomicstatus (the uint32 two words before goid in
-// every Go release since 1.21, checked here rather than assumed): it must
-// read "running" for the calling goroutine and "waiting" for the probe,
-// parked on a channel.
+// the runtimes this module supports, Go 1.23 to 1.26; checked here rather
+// than assumed): it must read "running" for the calling goroutine and
+// "waiting" for the probe, parked on a channel.
 func discoverStatus(parked *gRef) bool {
 	if !haveGetg || goidOffset < 16 {
 		return false
@@ -250,8 +250,8 @@ var (
 )
 
 // discoverThreads finds g.m (the seventh word of g, after the stack bounds,
-// the two stack guards, _panic and _defer, in every Go release since 1.4)
-// and m.procid, and checks them: g.m of the calling goroutine, locked to its
+// the two stack guards, _panic and _defer; the runtime's assembly knows
+// these offsets, so they rarely move) and m.procid, and checks them: g.m of the calling goroutine, locked to its
 // thread, is an m whose curg is that goroutine and which holds the thread's
 // kernel id exactly once; g.m of the parked probe is nil; and the thread
 // clock read through the id is the calling thread's own. It runs once, on
