@@ -178,9 +178,10 @@ func discoverSched(probe *statusProbe) (status, threads bool) {
 }
 
 // discoverStatus finds atomicstatus (the uint32 two words before goid in
-// the runtimes this module supports, Go 1.23 to 1.26; checked here rather
-// than assumed): it must read "running" for the calling goroutine and
-// "waiting" for the probe, parked on a channel.
+// Go 1.26's runtime/runtime2.go; checked here at run time rather than
+// assumed, so another runtime that moved it falls back to dumps): it must
+// read "running" for the calling goroutine and "waiting" for the probe,
+// parked on a channel.
 func discoverStatus(parked *gRef) bool {
 	if !haveGetg || goidOffset < 16 {
 		return false
