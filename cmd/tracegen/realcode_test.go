@@ -72,8 +72,6 @@ var realModules = []struct {
 	// vendored, instrumented zap.
 	{
 		path: "go.uber.org/zap", version: "v1.28.0",
-		// The energy sampler does not idle-exit yet (runtime/trace/energy.go).
-		env: []string{"TRACEGEN_ENERGY=off"},
 	},
 }
 
