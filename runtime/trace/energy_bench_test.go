@@ -40,11 +40,11 @@ func benchSampler(b *testing.B, busy int) {
 				env["TRACEGEN_ENERGY"] = "off"
 			}
 			energyGetenv = func(k string) string { return env[k] }
-			ResetEnergyConfig()
+			resetEnergyConfig()
 			forceDumpSplit.Store(mode == "dump")
 			defer func() {
 				energyGetenv = os.Getenv
-				ResetEnergyConfig()
+				resetEnergyConfig()
 				forceDumpSplit.Store(false)
 			}()
 			setupB(b)
@@ -121,8 +121,8 @@ func BenchmarkTick(b *testing.B) {
 		}
 		return ""
 	}
-	defer func() { energyGetenv = os.Getenv; ResetEnergyConfig() }()
-	ResetEnergyConfig()
+	defer func() { energyGetenv = os.Getenv; resetEnergyConfig() }()
+	resetEnergyConfig()
 	setupB(b)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -95,9 +95,9 @@ func refreshLive() {
 // call).
 func Factors() impact.Factors { return *ensureFactors() }
 
-// ResetEnergyConfig forgets the resolved factors and ids so that the next
+// resetEnergyConfig forgets the resolved factors and ids so that the next
 // span reads the environment again. For tests; not safe while spans run.
-func ResetEnergyConfig() {
+func resetEnergyConfig() {
 	factorsOnce = sync.Once{}
 	factorsVal.Store(nil)
 	liveRefresh.Store(nil)

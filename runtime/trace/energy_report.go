@@ -209,8 +209,8 @@ func reportAdd(name string, im *record.Impact) {
 	n.MaxCO2eG = max(n.MaxCO2eG, im.CO2eG)
 }
 
-// ImpactReport returns one line per span name seen since the start (or the
-// last ResetImpactReport), by total energy, largest first. Each span counts
+// ImpactReport returns one line per span name seen since the process
+// started, by total energy, largest first. Each span counts
 // with its own rolled-up impact, so a parent's line includes its children's
 // energy.
 func ImpactReport() []NameImpact {
@@ -234,8 +234,8 @@ func ImpactReport() []NameImpact {
 	return out
 }
 
-// ResetImpactReport empties the per-name report.
-func ResetImpactReport() {
+// resetImpactReport empties the per-name report.
+func resetImpactReport() {
 	report.Lock()
 	report.m = nil
 	report.Unlock()

@@ -70,10 +70,10 @@ func energyEnv(t *testing.T, kv ...string) {
 	}
 	old := energyGetenv
 	energyGetenv = func(k string) string { return m[k] }
-	ResetEnergyConfig()
+	resetEnergyConfig()
 	t.Cleanup(func() {
 		energyGetenv = old
-		ResetEnergyConfig()
+		resetEnergyConfig()
 	})
 }
 
@@ -355,8 +355,8 @@ func TestImpactWithoutSpan(t *testing.T) {
 }
 
 func TestImpactReportBounded(t *testing.T) {
-	ResetImpactReport()
-	defer ResetImpactReport()
+	resetImpactReport()
+	defer resetImpactReport()
 	for i := 0; i < maxReportNames+10; i++ {
 		reportAdd(strings.Repeat("n", 1)+string(rune('a'+i%26))+time.Duration(i).String(), &record.Impact{EnergyKWh: float64(i)})
 	}
@@ -494,8 +494,8 @@ func TestDumpBudget(t *testing.T) {
 func TestReportAtStop(t *testing.T) {
 	path := t.TempDir() + "/report.txt"
 	energyEnv(t, EnvImpactReport, path)
-	ResetImpactReport()
-	defer ResetImpactReport()
+	resetImpactReport()
+	defer resetImpactReport()
 	reportAdd("llm.call", &record.Impact{EnergyKWh: 2e-6, CO2eG: 1e-3})
 	reportAdd("llm.call", &record.Impact{EnergyKWh: 4e-6, CO2eG: 3e-3})
 	writeReportAtStop()

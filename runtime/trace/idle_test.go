@@ -501,8 +501,8 @@ func benchEnergyOff(b *testing.B) {
 		}
 		return ""
 	}
-	ResetEnergyConfig()
-	b.Cleanup(func() { energyGetenv = old; ResetEnergyConfig() })
+	resetEnergyConfig()
+	b.Cleanup(func() { energyGetenv = old; resetEnergyConfig() })
 }
 
 func processCPU() time.Duration {
