@@ -124,34 +124,8 @@ func BenchmarkTick(b *testing.B) {
 	defer func() { energyGetenv = os.Getenv; resetEnergyConfig() }()
 	resetEnergyConfig()
 	setupB(b)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func(compute bool) {
-			defer wg.Done()
-			_, s := Start(context.Background(), "g")
-			defer s.End()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if compute {
-					sink2.Add(spin(1000))
-				} else {
-					time.Sleep(time.Millisecond)
-				}
-			}
-		}(i < 4)
-	}
-	for !samplerReady() {
-		time.Sleep(time.Millisecond)
-	}
-	samplerMu.Lock()
-	sm := samplerCur
-	samplerMu.Unlock()
+	sm, stop := spanGoroutines(50, 4)
+	defer stop()
 	sm.mu.Lock()
 	sched := sm.sched
 	sm.mu.Unlock()
@@ -167,7 +141,5 @@ func BenchmarkTick(b *testing.B) {
 		sm.mu.Unlock()
 	}
 	b.StopTimer()
-	close(stop)
-	wg.Wait()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*200/1e9*100, "%core@200Hz")
 }

@@ -382,34 +382,7 @@ func BenchmarkSample(b *testing.B) {
 	}
 	defer func() { energyGetenv = os.Getenv }()
 	setupB(b)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func(busy bool) {
-			defer wg.Done()
-			_, s := Start(context.Background(), "g")
-			defer s.End()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if busy {
-					sink2.Add(spin(1000))
-				} else {
-					time.Sleep(time.Millisecond)
-				}
-			}
-		}(i < 4)
-	}
-	for !samplerReady() {
-		time.Sleep(time.Millisecond)
-	}
-	samplerMu.Lock()
-	sm := samplerCur
-	samplerMu.Unlock()
+	sm, stop := spanGoroutines(50, 4)
 	b.ResetTimer()
 	for range b.N {
 		sm.mu.Lock()
@@ -418,10 +391,44 @@ func BenchmarkSample(b *testing.B) {
 		sm.mu.Unlock()
 	}
 	b.StopTimer()
-	close(stop)
-	wg.Wait()
+	stop()
 	// A dump every 100 ms interval, as a share of one core.
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*10/1e9*100, "%core@10Hz")
+}
+
+// spanGoroutines starts n goroutines inside spans, busy of them computing
+// and the others sleeping, waits for the energy sampler, and returns it with
+// a function that stops the goroutines.
+func spanGoroutines(n, busy int) (*sampler, func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(compute bool) {
+			defer wg.Done()
+			_, s := Start(context.Background(), "g")
+			defer s.End()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if compute {
+					sink2.Add(spin(1000))
+				} else {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}(i < busy)
+	}
+	for !samplerReady() {
+		time.Sleep(time.Millisecond)
+	}
+	samplerMu.Lock()
+	sm := samplerCur
+	samplerMu.Unlock()
+	return sm, func() { close(done); wg.Wait() }
 }
 
 func setupB(b *testing.B) *export.Memory {
