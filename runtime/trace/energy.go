@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
@@ -269,7 +270,7 @@ func startEnergy() {
 	}
 	// Goroutines that spans become current on record their g from now on
 	// (the first span's goroutine included: setCurrent comes after this).
-	if haveGetg && goidOffset != 0 && gtab.Load() == nil {
+	if goroutine.HaveG && goroutine.IDOffset() != 0 && gtab.Load() == nil {
 		gtab.Store(new(gTable))
 		statusProbeVal = startStatusProbe()
 		// Let it park now, while this goroutine holds a P (a few

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 )
 
 // Which span goroutines are on a CPU, read from the runtime's g.
@@ -77,7 +79,7 @@ func noteSpanGoroutine(goid int64, s *Span) {
 }
 
 func (t *gTable) note(goid int64) {
-	g := (*gRef)(getg())
+	g := (*gRef)(goroutine.G())
 	a, b := gSlots(goid)
 	if t[a].Load() == g || t[b].Load() == g {
 		return
@@ -116,10 +118,10 @@ func (t *gTable) lookup(goid int64) *gRef {
 }
 
 func goidOf(g *gRef) int64 {
-	if goidOffset == 0 {
+	if goroutine.IDOffset() == 0 {
 		return 0
 	}
-	return atomic.LoadInt64((*int64)(unsafe.Add(unsafe.Pointer(g), goidOffset)))
+	return atomic.LoadInt64((*int64)(unsafe.Add(unsafe.Pointer(g), goroutine.IDOffset())))
 }
 
 func statusOf(g *gRef) uint32 {
@@ -139,7 +141,7 @@ func startStatusProbe() *statusProbe {
 	p := &statusProbe{g: make(chan *gRef, 1), release: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		p.g <- (*gRef)(getg())
+		p.g <- (*gRef)(goroutine.G())
 		<-p.release
 	}()
 	return p
@@ -152,7 +154,7 @@ func (p *statusProbe) parked() bool {
 	select {
 	case g := <-p.g:
 		p.g <- g
-		return goidOffset >= 16 && atomic.LoadUint32((*uint32)(unsafe.Add(unsafe.Pointer(g), goidOffset-8)))&^gsScanBit == gsWaiting
+		return goroutine.IDOffset() >= 16 && atomic.LoadUint32((*uint32)(unsafe.Add(unsafe.Pointer(g), goroutine.IDOffset()-8)))&^gsScanBit == gsWaiting
 	default:
 		return false
 	}
@@ -183,11 +185,11 @@ func discoverSched(probe *statusProbe) (status, threads bool) {
 // read "running" for the calling goroutine and "waiting" for the probe,
 // parked on a channel.
 func discoverStatus(parked *gRef) bool {
-	if !haveGetg || goidOffset < 16 {
+	if !goroutine.HaveG || goroutine.IDOffset() < 16 {
 		return false
 	}
-	statusAt = goidOffset - 8
-	self := (*gRef)(getg())
+	statusAt = goroutine.IDOffset() - 8
+	self := (*gRef)(goroutine.G())
 	if goidOf(self) != curGoid() || statusOf(self) != gsRunning {
 		statusAt = 0
 		return false
@@ -258,14 +260,14 @@ var (
 // clock read through the id is the calling thread's own. It runs once, on
 // the sampler goroutine, after discoverStatus.
 func discoverThreads(parked *gRef) bool {
-	if !threadClocks || !haveGetg || parked == nil {
+	if !threadClocks || !goroutine.HaveG || parked == nil {
 		return false
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	const word = unsafe.Sizeof(uintptr(0))
 	const scan = 512 // bytes of m searched; procid and curg sit in the first 300
-	self := getg()
+	self := goroutine.G()
 	m := atomic.LoadPointer((*unsafe.Pointer)(unsafe.Add(self, 6*word)))
 	if m == nil || atomic.LoadPointer((*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(parked), 6*word))) != nil {
 		return false
@@ -343,7 +345,7 @@ func onFollowedThread() bool {
 	if tb == nil {
 		return false
 	}
-	tid := threadOf((*gRef)(getg()))
+	tid := threadOf((*gRef)(goroutine.G()))
 	return tid != 0 && tb.has(tid)
 }
 
@@ -416,7 +418,7 @@ func (b *threadBaseSet) reset() {
 // note takes a baseline for the calling goroutine's thread, at the start of
 // span sp, when the sampler does not follow the thread yet.
 func (b *threadBaseSet) note(sp *Span) {
-	tid := threadOf((*gRef)(getg()))
+	tid := threadOf((*gRef)(goroutine.G()))
 	if tid == 0 || b.has(tid) {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 )
 
 // Goroutines started inside a span.
@@ -124,7 +126,7 @@ func forkedParent() *Span {
 	if gopcAt == 0 {
 		return nil
 	}
-	g := getg()
+	g := goroutine.G()
 	creator := *(*int64)(unsafe.Add(g, parentAt))
 	gopc := *(*uintptr)(unsafe.Add(g, gopcAt))
 	if creator == 0 {
@@ -169,7 +171,7 @@ func funcEntry(pc uintptr) uintptr {
 // enabled, after the goroutine id's offset is known.
 func initLineage() {
 	lineageOnce.Do(func() {
-		if haveGetg {
+		if goroutine.HaveG {
 			parentAt, gopcAt = discoverLineage()
 		}
 	})
@@ -230,7 +232,7 @@ func discoverLineage() (parent, gopc uintptr) {
 func readG(words *[lineageScanWords]uintptr, done *sync.WaitGroup) {
 	defer done.Done()
 	for i := range words {
-		words[i] = *(*uintptr)(unsafe.Add(getg(), i*8))
+		words[i] = *(*uintptr)(unsafe.Add(goroutine.G(), i*8))
 	}
 }
 

@@ -5,13 +5,15 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 )
 
 // The creator fields of g must be found on every architecture with getg:
 // a Go release that moves them must fail here, not quietly stop nesting
 // goroutines.
 func TestLineageDiscovered(t *testing.T) {
-	if !haveGetg {
+	if !goroutine.HaveG {
 		t.Skipf("no getg on %s", runtime.GOARCH)
 	}
 	setup(t, Config{})

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -232,7 +233,7 @@ func TestSpanIsContext(t *testing.T) {
 
 func TestGoroutineIDs(t *testing.T) {
 	initGoid()
-	if haveGetg && goidOffset == 0 {
+	if goroutine.HaveG && goroutine.IDOffset() == 0 {
 		t.Fatal("goid offset discovery failed on an architecture with getg")
 	}
 	var wg sync.WaitGroup
@@ -240,7 +241,7 @@ func TestGoroutineIDs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if fast, slow := curGoid(), stackGoid(); fast != slow || fast <= 0 {
+			if fast, slow := curGoid(), goroutine.StackID(); fast != slow || fast <= 0 {
 				t.Errorf("curGoid() = %d, runtime.Stack says %d", fast, slow)
 			}
 		}()

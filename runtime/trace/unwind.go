@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 )
 
 // How a deferred End learns that its function did not return normally.
@@ -60,7 +62,7 @@ var (
 // first enabled, next to the goroutine id discovery.
 func initPanicLayout() {
 	panicLayoutOnce.Do(func() {
-		if haveGetg {
+		if goroutine.HaveG {
 			layout = discoverPanicLayout()
 		}
 	})
@@ -86,7 +88,7 @@ func discoverPanicLayout() panicLayout {
 		defer close(done)
 		// Outside a panic the list head must read nil.
 		for _, off := range listCandidates {
-			if *(*unsafe.Pointer)(unsafe.Add(getg(), off)) != nil {
+			if *(*unsafe.Pointer)(unsafe.Add(goroutine.G(), off)) != nil {
 				return
 			}
 		}
@@ -106,7 +108,7 @@ func discoverPanicLayout() panicLayout {
 // deferred function.
 func scanPanicRecord(want any) panicLayout {
 	for _, lo := range listCandidates {
-		p := *(*unsafe.Pointer)(unsafe.Add(getg(), lo))
+		p := *(*unsafe.Pointer)(unsafe.Add(goroutine.G(), lo))
 		if p == nil {
 			continue
 		}
@@ -127,7 +129,7 @@ func unwinding() bool {
 	if !layout.ok {
 		return true
 	}
-	return *(*unsafe.Pointer)(unsafe.Add(getg(), layout.listAt)) != nil
+	return *(*unsafe.Pointer)(unsafe.Add(goroutine.G(), layout.listAt)) != nil
 }
 
 // currentPanicValue returns the value of the innermost panic of the
@@ -136,7 +138,7 @@ func currentPanicValue() (any, bool) {
 	if !layout.ok {
 		return nil, false
 	}
-	p := *(*unsafe.Pointer)(unsafe.Add(getg(), layout.listAt))
+	p := *(*unsafe.Pointer)(unsafe.Add(goroutine.G(), layout.listAt))
 	if p == nil {
 		return nil, false
 	}

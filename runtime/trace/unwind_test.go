@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -15,7 +16,7 @@ import (
 // a Go release that moves the fields must fail here, not quietly fall back
 // to the slower, value-less path.
 func TestPanicLayoutDiscovered(t *testing.T) {
-	if !haveGetg {
+	if !goroutine.HaveG {
 		t.Skipf("no getg on %s: panics are classified by caller and recorded without value", runtime.GOARCH)
 	}
 	initPanicLayout()
