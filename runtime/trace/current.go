@@ -3,6 +3,8 @@ package trace
 import (
 	"sync"
 	"unsafe"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 )
 
 // The goroutine-local current span.
@@ -27,6 +29,17 @@ type shard struct {
 var shards [nShards]shard
 
 func shardOf(goid int64) *shard { return &shards[uint64(goid)%nShards] }
+
+// noteHook is the energy sampler's Note hook (runtime/energy).
+var noteHook func(goid int64, n *spanhook.Node)
+
+// noteSpanGoroutine tells the energy sampler that s became current on the
+// calling goroutine, goid; called after the shard is unlocked.
+func noteSpanGoroutine(goid int64, s *Span) {
+	if noteHook != nil && s != nil {
+		noteHook(goid, &s.node)
+	}
+}
 
 // swapCurrent makes s current on goid and returns what was current.
 func swapCurrent(goid int64, s *Span) *Span {
@@ -83,15 +96,15 @@ const maxChain = 256
 // never ended) from its goroutine's stack. Ending a span that is no longer
 // on the stack changes nothing.
 func popCurrent(s *Span) {
-	sh := shardOf(s.goid)
+	sh := shardOf(s.node.Goid)
 	sh.mu.Lock()
-	cur := sh.m[s.goid]
+	cur := sh.m[s.node.Goid]
 	for c, n := cur, 0; c != nil && n < maxChain; c, n = c.prev, n+1 {
 		if c == s {
 			if s.prev == nil {
-				delete(sh.m, s.goid)
+				delete(sh.m, s.node.Goid)
 			} else {
-				sh.m[s.goid] = s.prev
+				sh.m[s.node.Goid] = s.prev
 			}
 			break
 		}

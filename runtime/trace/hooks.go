@@ -8,22 +8,24 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
-// Hooks for the other files of this package (energy.go, pii.go). They are
+// Hooks for the other files of this package (core.go wires the energy
+// package's hooks into them, pii.go sets the redactor). They are
 // unexported on purpose: they are not part of the user API. Register them
 // from init functions only; they are read without locks afterwards.
 //
 //   - onTracingStart(f): f runs once, on the goroutine of the first span,
-//     when a pipeline starts (start the energy sampler here).
+//     when a pipeline starts (the energy sampler starts here).
 //   - onTracingStop(f): f runs at Shutdown/Stop, before the queue is drained,
 //     so energy attributed at that point is still exported.
 //   - onSpanEnd(f): f runs in End after the energy accumulators were copied
 //     into r.Impact.Joules (and EnergyKWh set from their sum) and rolled up
-//     into the parent, before the record is queued: fill r.Impact (CO2e,
-//     water, EnergySource) here. f must be fast and must not block, and
-//     must not keep r or anything inside it: records are recycled after
-//     export when every exporter releases them (export.RecordReleaser).
-//     After End, read a span's identity with s.TraceID()/s.SpanID(), not
-//     s.rec, which may already describe another span.
+//     into the parent, and the default ids added, before the record is
+//     queued: the energy package fills r.Impact (CO2e, water, EnergySource)
+//     here. f must be fast and must not block, and must not keep r or
+//     anything inside it: records are recycled after export when every
+//     exporter releases them (export.RecordReleaser). After End, read a
+//     span's identity with s.TraceID()/s.SpanID(), not s.rec, which may
+//     already describe another span.
 //   - setRedactor(f): f is applied to string attribute values, event
 //     attributes, status messages and captured input/output before any
 //     exporter sees them; it takes effect for pipelines configured after
@@ -34,11 +36,9 @@ import (
 //     appending to r.Inherited in an end hook.
 //   - eachCurrentSpan(f) iterates goroutine id -> innermost current span
 //     (current.go); pruneCurrent(alive) drops entries of dead goroutines.
-//   - noteSpanGoroutine(goid, s) (energy_sched.go) is called by setCurrent
-//     and swapCurrent, on the goroutine span s becomes current on, after the
-//     shard is unlocked: the energy sampler records that goroutine's g, to
-//     read its scheduling state later, and on a thread it does not follow
-//     yet the thread's CPU clock. One atomic load when energy is off.
+//   - noteSpanGoroutine(goid, s) (current.go) is called by setCurrent and
+//     swapCurrent, on the goroutine span s becomes current on, after the
+//     shard is unlocked; it calls the energy package's Note hook.
 //   - (*Span).AddEnergy(source, joules) is the exported accumulator.
 
 var (

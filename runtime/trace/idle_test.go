@@ -61,7 +61,7 @@ func running(p *pipeline) bool {
 // retries, and the check passes; the goroutine count is back where it was;
 // later spans are exported, none lost.
 func TestIdleExitGoleak(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off") // the energy sampler has its own idle exit (energy.go)
+	t.Setenv("TRACEGEN_ENERGY", "off") // the energy sampler has its own idle exit (runtime/energy)
 	mem := setup(t, Config{})
 	baseline := runtime.NumGoroutine()
 	ignore := goleak.IgnoreCurrent()
@@ -93,7 +93,7 @@ func TestIdleExitGoleak(t *testing.T) {
 // TestIdleExitTime measures how long the batcher outlives the last span:
 // at least one idle period, and well inside goleak's retry window.
 func TestIdleExitTime(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	setup(t, Config{})
 	var worst time.Duration
 	for i := 0; i < 5; i++ {
@@ -129,7 +129,7 @@ func TestIdleBoundaryLosesNothing(t *testing.T) {
 		{"batch1", Config{BatchSize: 1, FlushInterval: time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			energyEnv(t, "TRACEGEN_ENERGY", "off")
+			t.Setenv("TRACEGEN_ENERGY", "off")
 			idleOverride.Store(int64(500 * time.Microsecond))
 			t.Cleanup(func() { idleOverride.Store(0) })
 			mem := setup(t, tc.cfg)
@@ -232,7 +232,7 @@ func (r *recorder) counts() (exported, idles, shuts int) {
 // and Shutdown shuts the exporters down itself; exporters that implement
 // export.Idler are told when the pipeline goes idle, also through a Tee.
 func TestFlushShutdownWhileIdle(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	direct, teed := &recorder{}, &recorder{}
 	mem := setup(t, Config{FlushInterval: time.Hour}, direct, export.NewTee(teed))
 	p := active.Load()
@@ -291,7 +291,7 @@ func TestFlushShutdownWhileIdle(t *testing.T) {
 // TestShutdownWhileRunning: Shutdown with spans queued and the batcher
 // running exports them and stops the batcher for good.
 func TestShutdownWhileRunning(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	rec := &recorder{}
 	setup(t, Config{FlushInterval: time.Hour}, rec)
 	for i := 0; i < 5; i++ {
@@ -312,7 +312,7 @@ func TestShutdownWhileRunning(t *testing.T) {
 // TestShutdownTimeoutWhileRunning: a stuck exporter makes Shutdown give up
 // at its deadline; a second Shutdown reports the same.
 func TestShutdownTimeoutWhileRunning(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	stuck := &gate{release: make(chan struct{})}
 	setup(t, Config{FlushInterval: time.Hour}, stuck)
 	p := active.Load()
@@ -353,7 +353,7 @@ func TestJSONLNoFDWhenIdle(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("counts /proc/self/fd entries")
 	}
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	// A long idle period, so that the check "open while busy" cannot race
 	// with the idle exit.
 	idleOverride.Store(int64(300 * time.Millisecond))
@@ -412,7 +412,7 @@ func (e *spanInIdle) Idle(ctx context.Context) error {
 }
 
 func TestSpanQueuedWhileGoingIdle(t *testing.T) {
-	energyEnv(t, "TRACEGEN_ENERGY", "off")
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	e := &spanInIdle{}
 	mem := setup(t, Config{FlushInterval: time.Hour}, e)
 	starts := batcherStarts.Load()
@@ -493,17 +493,7 @@ func BenchmarkBusyEnd(b *testing.B) {
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N)/1000, "cpu-us/op")
 }
 
-func benchEnergyOff(b *testing.B) {
-	old := energyGetenv
-	energyGetenv = func(k string) string {
-		if k == "TRACEGEN_ENERGY" {
-			return "off"
-		}
-		return ""
-	}
-	resetEnergyConfig()
-	b.Cleanup(func() { energyGetenv = old; resetEnergyConfig() })
-}
+func benchEnergyOff(b *testing.B) { b.Setenv("TRACEGEN_ENERGY", "off") }
 
 func processCPU() time.Duration {
 	d, _ := sensor.ProcessCPU()

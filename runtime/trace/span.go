@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -55,8 +55,7 @@ var unsampledRec record.Record
 type Span struct {
 	parentCtx context.Context
 	parent    *Span // tracegen parent in this process, or nil
-	prev      *Span // span that was current on goid before this one
-	goid      int64
+	prev      *Span // span that was current on its goroutine before this one
 	p         *pipeline
 	rec       *record.Record // the record being filled; see above
 	data      *spanData      // owner of rec when pooled, nil otherwise
@@ -66,12 +65,12 @@ type Span struct {
 	spanID    record.SpanID
 	parentID  record.SpanID // the parent's span id, local or remote (zero for a root)
 
-	// energy holds per-source joules as float64 bits; allocated on the
-	// first AddEnergy, as most short spans never receive any.
-	energy atomic.Pointer[[record.NumEnergySources]atomic.Uint64]
+	// node is what energy attribution sees of the span (runtime/energy):
+	// its goroutine, parent and whether it is sampled, set at start and
+	// read-only afterwards, and its energy accumulators.
+	node spanhook.Node
 
-	mu      sync.Mutex
-	sampled bool // set at start, read-only afterwards
+	mu sync.Mutex
 	// wantContent is set at start by WithContentCapture, read-only afterwards.
 	wantContent bool
 	ended       bool // guarded by mu
@@ -147,7 +146,7 @@ func Current() *Span {
 // IsRecording reports whether the span records data that will be exported
 // (false for nil, unsampled and ended spans).
 func (s *Span) IsRecording() bool {
-	if s == nil || !s.sampled {
+	if s == nil || !s.node.Sampled {
 		return false
 	}
 	s.mu.Lock()
@@ -178,7 +177,7 @@ func (s *Span) Name() string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sampled && !s.ended {
+	if s.node.Sampled && !s.ended {
 		return s.rec.Name // SetName may have changed it
 	}
 	return s.name
@@ -195,7 +194,7 @@ func (s *Span) Parent() *Span {
 // lock locks s when it is still recording; the caller must unlock when
 // true is returned.
 func (s *Span) lock() bool {
-	if s == nil || !s.sampled {
+	if s == nil || !s.node.Sampled {
 		return false
 	}
 	s.mu.Lock()
@@ -228,7 +227,7 @@ func (s *Span) SetAttributes(attrs ...record.Attr) {
 
 // SetMetadata sets an attribute under the "metadata." namespace.
 func (s *Span) SetMetadata(key string, value any) {
-	if s == nil || !s.sampled {
+	if s == nil || !s.node.Sampled {
 		return
 	}
 	s.SetAttr("metadata."+key, value)
@@ -408,36 +407,18 @@ func (s *Span) RecordPanic(v any) {
 // End until the span is exported; energy added before End rolls up into
 // the parent span when this span ends.
 func (s *Span) AddEnergy(source record.EnergySource, joules float64) {
-	if s == nil || !s.sampled || source >= record.NumEnergySources || joules == 0 || math.IsNaN(joules) {
+	if s == nil || !s.node.Sampled {
 		return
 	}
-	e := s.energy.Load()
-	if e == nil {
-		s.energy.CompareAndSwap(nil, new([record.NumEnergySources]atomic.Uint64))
-		e = s.energy.Load()
-	}
-	addFloat(&e[source], joules)
+	s.node.Add(source, joules)
 }
 
 // Energy returns the joules accumulated from source so far.
 func (s *Span) Energy(source record.EnergySource) float64 {
-	if s == nil || source >= record.NumEnergySources {
+	if s == nil {
 		return 0
 	}
-	e := s.energy.Load()
-	if e == nil {
-		return 0
-	}
-	return math.Float64frombits(e[source].Load())
-}
-
-func addFloat(u *atomic.Uint64, d float64) {
-	for {
-		old := u.Load()
-		if u.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+d)) {
-			return
-		}
-	}
+	return s.node.Energy(source)
 }
 
 // appendKV turns key/value pairs into attributes; a missing value for the

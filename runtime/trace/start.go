@@ -54,7 +54,7 @@ func startSlow(ctx context.Context, name string, opts []StartOption) *Span {
 // in the form other tracers read (an OpenTelemetry span context), so their
 // spans beneath join the trace.
 func (s *Span) context() context.Context {
-	return ctxparent.Decorate(s, ctxparent.Remote{TraceID: s.traceID, SpanID: s.spanID, Sampled: s.sampled})
+	return ctxparent.Decorate(s, ctxparent.Remote{TraceID: s.traceID, SpanID: s.spanID, Sampled: s.node.Sampled})
 }
 
 // Begin starts a span for a function without a context parameter: its
@@ -93,10 +93,10 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.rec.Attrs = sd.data.attrBuf[:0]
 	}
 	s.p, s.parentCtx, s.name = p, ctx, name
-	s.goid = curGoid()
+	s.node.Goid = curGoid()
 	// Read the current span now, publish s only once it is fully built:
 	// the energy sampler reads current spans from other goroutines.
-	prev := currentOf(s.goid)
+	prev := currentOf(s.node.Goid)
 	s.prev = prev
 
 	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx)
@@ -108,23 +108,24 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	switch {
 	case parent != nil:
 		s.parent = parent
-		s.sampled = parent.sampled
+		s.node.Parent = &parent.node
+		s.node.Sampled = parent.node.Sampled
 		traceID, parentID, inh = parent.traceID, parent.spanID, parent.inh
 	case hasRemote:
 		traceID, parentID = record.TraceID(remote.TraceID), record.SpanID(remote.SpanID)
-		s.sampled = remote.Sampled && p.sample(traceID)
+		s.node.Sampled = remote.Sampled && p.sample(traceID)
 		remoteParent = true
 		inh = rootInheritedAttrs()
 	default:
 		traceID = newTraceID()
-		s.sampled = p.sample(traceID)
+		s.node.Sampled = p.sample(traceID)
 		inh = rootInheritedAttrs()
 	}
 	s.traceID, s.spanID, s.parentID, s.inh = traceID, newSpanID(), parentID, inh
 	if p.pool {
-		if !s.sampled {
+		if !s.node.Sampled {
 			s.rec = &unsampledRec
-			setCurrent(s.goid, s)
+			setCurrent(s.node.Goid, s)
 			return s
 		}
 		s.data = dataPool.Get().(*spanData)
@@ -135,13 +136,13 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	r.Name = name
 	r.Start = time.Now()
 	r.TraceID, r.SpanID, r.ParentSpanID, r.RemoteParent, r.Inherited = traceID, s.spanID, parentID, remoteParent, inh
-	if !s.sampled {
-		setCurrent(s.goid, s)
+	if !s.node.Sampled {
+		setCurrent(s.node.Goid, s)
 		return s
 	}
 	r.Resource = p.resource
 	p.applyOptions(s, opts)
-	setCurrent(s.goid, s)
+	setCurrent(s.node.Goid, s)
 	return s
 }
 
@@ -367,7 +368,7 @@ func (s *Span) endUnwound(k unwindKind) {
 		return
 	}
 	s.recordUnwindingPanic()
-	outermost := s.prev == nil || s.prev.goid != s.goid
+	outermost := s.prev == nil || s.prev.node.Goid != s.node.Goid
 	s.end()
 	if outermost {
 		s.p.flushBestEffort()
@@ -428,7 +429,8 @@ func (s *Span) end() {
 		return
 	}
 	s.ended = true
-	if !s.sampled {
+	s.node.MarkEnded()
+	if !s.node.Sampled {
 		s.mu.Unlock()
 		return
 	}
@@ -439,6 +441,7 @@ func (s *Span) end() {
 	s.mu.Unlock()
 	// No setter touches rec once ended is set, so hooks run unlocked.
 	s.finishImpact()
+	addDefaultIDs(s.rec)
 	for _, h := range endHooks {
 		h(s, s.rec)
 	}
@@ -459,7 +462,7 @@ func (s *Span) release() {
 // finishImpact copies the energy accumulators into the record and rolls
 // them up into the parent.
 func (s *Span) finishImpact() {
-	if s.energy.Load() == nil {
+	if !s.node.HasEnergy() {
 		return
 	}
 	total := 0.0
@@ -494,7 +497,7 @@ func (s *Span) Finish(err error, recovered any) {
 	if recovered != nil {
 		if s != nil {
 			s.RecordPanic(recovered)
-			outermost := s.prev == nil || s.prev.goid != s.goid
+			outermost := s.prev == nil || s.prev.node.Goid != s.node.Goid
 			s.end()
 			if outermost {
 				s.p.flushBestEffort()

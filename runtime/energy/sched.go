@@ -1,4 +1,4 @@
-package trace
+package energy
 
 import (
 	"runtime"
@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
 )
@@ -67,7 +69,7 @@ func gSlots(goid int64) (uint64, uint64) {
 // noteSpanGoroutine records the calling goroutine's g for goid (its id);
 // setCurrent calls it on the goroutine a span becomes current on. About
 // 2 ns when the goroutine is already recorded.
-func noteSpanGoroutine(goid int64, s *Span) {
+func noteSpanGoroutine(goid int64, s *spanhook.Node) {
 	t := gtab.Load()
 	if t == nil {
 		return
@@ -190,7 +192,7 @@ func discoverStatus(parked *gRef) bool {
 	}
 	statusAt = goroutine.IDOffset() - 8
 	self := (*gRef)(goroutine.G())
-	if goidOf(self) != curGoid() || statusOf(self) != gsRunning {
+	if goidOf(self) != goroutine.ID() || statusOf(self) != gsRunning {
 		statusAt = 0
 		return false
 	}
@@ -359,7 +361,7 @@ func threadBasesPending() bool {
 type threadBaseline struct {
 	tid   uint64
 	clock time.Duration
-	span  *Span // the span whose start took it
+	span  *spanhook.Node // the span whose start took it
 }
 
 // threadBase is set when the sampler credits threads (threadsOK).
@@ -417,7 +419,7 @@ func (b *threadBaseSet) reset() {
 
 // note takes a baseline for the calling goroutine's thread, at the start of
 // span sp, when the sampler does not follow the thread yet.
-func (b *threadBaseSet) note(sp *Span) {
+func (b *threadBaseSet) note(sp *spanhook.Node) {
 	tid := threadOf((*gRef)(goroutine.G()))
 	if tid == 0 || b.has(tid) {
 		return
@@ -446,7 +448,7 @@ func (b *threadBaseSet) take(buf []threadBaseline) []threadBaseline {
 }
 
 // takeFor removes and returns the baseline of thread tid if span sp took it.
-func (b *threadBaseSet) takeFor(tid uint64, sp *Span) (time.Duration, bool) {
+func (b *threadBaseSet) takeFor(tid uint64, sp *spanhook.Node) (time.Duration, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i, x := range b.base {

@@ -1,4 +1,4 @@
-package trace
+package energy_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/tracegen-dev/tracegen/runtime/energy"
 	_ "github.com/tracegen-dev/tracegen/runtime/impact/live"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
 // With package live linked and a token, the sampler replaces the table
@@ -18,11 +20,11 @@ func TestLiveIntensity(t *testing.T) {
 	}))
 	defer srv.Close()
 	energyEnv(t, "TRACEGEN_COUNTRY", "FR", "TRACEGEN_ELECTRICITYMAPS_TOKEN", "tok", "TRACEGEN_ELECTRICITYMAPS_URL", srv.URL, "TRACEGEN_GPU", "off")
-	setup(t, Config{})
-	_, s := Start(context.Background(), "x")
+	setup(t, trace.Config{})
+	_, s := trace.Start(context.Background(), "x")
 	waitSampler(t)
 	s.End()
-	if f := Factors(); f.Intensity.GCO2ePerKWh != 33 {
+	if f := energy.Factors(); f.Intensity.GCO2ePerKWh != 33 {
 		t.Errorf("intensity = %+v, want the live 33", f.Intensity)
 	}
 }

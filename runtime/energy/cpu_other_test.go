@@ -1,6 +1,6 @@
 //go:build !linux
 
-package trace
+package energy_test
 
 import "time"
 

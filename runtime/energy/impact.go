@@ -1,4 +1,4 @@
-package trace
+package energy
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
+
 	"github.com/tracegen-dev/tracegen/runtime/impact"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
-// From energy to impact, and the ids every span carries.
+// From energy to impact.
 //
 // At span end (end hook), the span's joules per source (its own plus its
 // children's, rolled up by the core) become:
@@ -22,22 +24,6 @@ import (
 // here, and the LLM terms are the estimates recorded with AddLLMImpact
 // (computed with the provider's datacenter, not ours). For a span without
 // LLM energy, co2e_g == energy_kwh × PUE × intensity exactly.
-
-// Attribute keys added to every span.
-const (
-	AttrClientID      = "tracegen.client_id"
-	AttrProjectID     = "tracegen.project_id"
-	AttrApplicationID = "tracegen.application_id"
-	AttrSessionID     = "session.id" // the key of runtime/session
-)
-
-// Environment variables of the ids.
-const (
-	EnvClientID      = "TRACEGEN_CLIENT_ID"
-	EnvProjectID     = "TRACEGEN_PROJECT_ID"
-	EnvApplicationID = "TRACEGEN_APPLICATION_ID"
-	EnvSessionID     = "TRACEGEN_SESSION_ID" // default session.id of spans outside session.WithSession
-)
 
 // LLMEnergySource is the energy_source label of LLM estimates.
 const LLMEnergySource = "llm-estimate"
@@ -95,13 +81,12 @@ func refreshLive() {
 // call).
 func Factors() impact.Factors { return *ensureFactors() }
 
-// resetEnergyConfig forgets the resolved factors and ids so that the next
-// span reads the environment again. For tests; not safe while spans run.
-func resetEnergyConfig() {
+// resetConfig forgets the resolved factors so that the next span reads
+// the environment again. For tests; not safe while spans run.
+func resetConfig() {
 	factorsOnce = sync.Once{}
 	factorsVal.Store(nil)
 	liveRefresh.Store(nil)
-	idsOnce = sync.Once{}
 }
 
 // llmAcc is the LLM impact recorded on one span (and rolled up from its
@@ -127,18 +112,13 @@ func (m *ModelImpact) add(o ModelImpact) {
 }
 
 // llmBySpan holds the LLM accumulators of spans that have not ended.
-var llmBySpan sync.Map // *Span -> *llmAcc
+var llmBySpan sync.Map // *spanhook.Node -> *llmAcc
 
-// AddLLMImpact records the estimated impact of a remote LLM call on s:
-// joules go to the span's "llm" energy and co2eG/waterL (computed for the
-// provider's datacenter, PUE included) are kept as they are instead of
-// being recomputed with the local grid. model labels the per-model
-// breakdown of Impact. Safe for concurrent use; a no-op on a nil span.
-func AddLLMImpact(s *Span, model string, joules, co2eG, waterL float64) {
-	if s == nil || !s.sampled {
-		return
-	}
-	s.AddEnergy(record.EnergyLLM, joules)
+// addLLM is the AddLLM hook: trace.AddLLMImpact has added the joules to
+// the span's "llm" energy; the estimate's CO2e and water (computed for the
+// provider's datacenter, PUE included) are kept per model, as they are,
+// instead of being recomputed with the local grid.
+func addLLM(s *spanhook.Node, model string, joules, co2eG, waterL float64) {
 	v, _ := llmBySpan.LoadOrStore(s, &llmAcc{})
 	a := v.(*llmAcc)
 	a.mu.Lock()
@@ -152,7 +132,7 @@ func AddLLMImpact(s *Span, model string, joules, co2eG, waterL float64) {
 }
 
 // takeLLM removes s's LLM accumulator, rolling it into its parent's.
-func takeLLM(s *Span) map[string]ModelImpact {
+func takeLLM(s *spanhook.Node) map[string]ModelImpact {
 	v, ok := llmBySpan.LoadAndDelete(s)
 	if !ok {
 		return nil
@@ -161,8 +141,8 @@ func takeLLM(s *Span) map[string]ModelImpact {
 	a.mu.Lock()
 	m := a.byModel
 	a.mu.Unlock()
-	if s.parent != nil && len(m) > 0 {
-		pv, _ := llmBySpan.LoadOrStore(s.parent, &llmAcc{})
+	if s.Parent != nil && len(m) > 0 {
+		pv, _ := llmBySpan.LoadOrStore(s.Parent, &llmAcc{})
 		pa := pv.(*llmAcc)
 		pa.mu.Lock()
 		if pa.byModel == nil {
@@ -179,7 +159,7 @@ func takeLLM(s *Span) map[string]ModelImpact {
 }
 
 // peekLLM returns a copy of s's LLM accumulator without removing it.
-func peekLLM(s *Span) map[string]ModelImpact {
+func peekLLM(s *spanhook.Node) map[string]ModelImpact {
 	v, ok := llmBySpan.Load(s)
 	if !ok {
 		return nil
@@ -194,67 +174,16 @@ func peekLLM(s *Span) map[string]ModelImpact {
 	return out
 }
 
-// ids are the process-wide defaults of the id attributes.
-var (
-	idsOnce sync.Once
-	idsVal  []record.Attr
-)
-
-func defaultIDs() []record.Attr {
-	idsOnce.Do(func() {
-		var a []record.Attr
-		for _, kv := range [][2]string{{AttrClientID, EnvClientID}, {AttrProjectID, EnvProjectID}, {AttrApplicationID, EnvApplicationID}, {AttrSessionID, EnvSessionID}} {
-			if v := energyGetenv(kv[1]); v != "" {
-				a = append(a, record.String(kv[0], v))
-			}
-		}
-		idsVal = a
-	})
-	return idsVal
-}
-
-// WithIDs returns a context whose spans (and the spans beneath them) carry
-// the given client, project and application ids instead of the
-// TRACEGEN_*_ID defaults; empty arguments keep the default.
-func WithIDs(ctx context.Context, clientID, projectID, applicationID string) context.Context {
-	var attrs []record.Attr
-	for _, kv := range [][2]string{{AttrClientID, clientID}, {AttrProjectID, projectID}, {AttrApplicationID, applicationID}} {
-		if kv[1] != "" {
-			attrs = append(attrs, record.String(kv[0], kv[1]))
-		}
-	}
-	return ContextWithInherited(ctx, attrs...)
-}
-
-// addIDs adds the ids r does not carry yet (own or inherited) to its
-// inherited attributes, copying the slice shared with the parent once.
-func addIDs(r *record.Record, ids []record.Attr) {
-	copied := false
-	for _, a := range ids {
-		if _, ok := r.Lookup(a.Key); ok {
-			continue
-		}
-		if !copied {
-			r.Inherited = append(make([]record.Attr, 0, len(r.Inherited)+len(ids)), r.Inherited...)
-			copied = true
-		}
-		r.Inherited = append(r.Inherited, a)
-	}
-}
-
-// energyEndHook fills CO2e, water, energy source and ids of a finished
-// span, feeds the per-name report and remembers local roots for Impact.
-func energyEndHook(s *Span, r *record.Record) {
-	if ids := defaultIDs(); len(ids) > 0 {
-		addIDs(r, ids)
-	}
-	if s.energy.Load() != nil || (r.End.Sub(r.Start) >= tailMinSpan && (threadBasesPending() || onFollowedThread())) {
+// endHook fills CO2e, water and energy source of a finished span, feeds
+// the per-name report and remembers local roots for Impact.
+func endHook(s *spanhook.Node, r *record.Record) {
+	if s.HasEnergy() || (r.End.Sub(r.Start) >= tailMinSpan && (threadBasesPending() || onFollowedThread())) {
 		energyTail(s, r) // the CPU since the sampler's last tick, or since the span's start
 	}
 	llm := takeLLM(s)
 	computeImpact(&r.Impact, llm)
 	reportAdd(r.Name, &r.Impact)
-	if s.parent == nil {
+	if s.Parent == nil {
 		rememberRoot(s, r, llm)
 	}
 }

@@ -1,10 +1,8 @@
-package trace
+package energy_test
 
 import (
 	"context"
 	"math"
-	"os"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,69 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/energy"
 	"github.com/tracegen-dev/tracegen/runtime/record"
-	"github.com/tracegen-dev/tracegen/runtime/sensor"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
-func TestParseDump(t *testing.T) {
-	dump := `goroutine 7 [running]:
-main.sampler()
-	/x.go:1 +0x1
-
-goroutine 1 [chan receive, 2 minutes]:
-main.main()
-
-goroutine 18 [running]:
-	goroutine running on other thread; stack unavailable
-
-goroutine 19 [runnable]:
-main.work()
-
-goroutine 20 [syscall, locked to thread]:
-main.cuda()
-
-goroutine 21 [sleep]:
-time.Sleep()
-
-goroutine 22 gp=0xc000 m=nil [runnable]:
-main.other()
-`
-	got := parseDump([]byte(dump))
-	want := []gCount{{18, 1, 1}, {19, 1, 1}, {20, 0, 1}, {22, 1, 1}}
-	if len(got.gs) != len(want) {
-		t.Fatalf("gs = %v, want %v", got.gs, want)
-	}
-	for i := range want {
-		if got.gs[i] != want[i] {
-			t.Errorf("gs[%d] = %v, want %v", i, got.gs[i], want[i])
-		}
-	}
-	if len(got.all) != 7 || got.all[0] != 7 {
-		t.Errorf("all = %v", got.all)
-	}
-	// The real thing: our own goroutine is first and skipped.
-	buf := make([]byte, 1<<20)
-	real := parseDump(buf[:runtime.Stack(buf, true)])
-	if len(real.all) == 0 || real.all[0] != curGoid() {
-		t.Errorf("first goroutine of a dump = %v, want caller %d", real.all, curGoid())
-	}
-}
-
-// energyEnv installs a fake environment for the energy files.
+// energyEnv installs a fake environment for the energy package.
 func energyEnv(t *testing.T, kv ...string) {
 	t.Helper()
 	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
-	old := energyGetenv
-	energyGetenv = func(k string) string { return m[k] }
-	resetEnergyConfig()
-	t.Cleanup(func() {
-		energyGetenv = old
-		resetEnergyConfig()
-	})
+	t.Cleanup(energy.SetGetenv(func(k string) string { return m[k] }))
 }
 
 // spin does n units of CPU work.
@@ -121,9 +69,9 @@ func TestEnergyEndToEnd(t *testing.T) {
 	const intensity, pue = 100.0, 1.5
 	// A larger dump budget than the default gives enough samples for the
 	// ratios to be stable in a test of a few seconds.
-	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "100", "TRACEGEN_PUE", "1.5", EnvSampleInterval, "20ms", EnvEnergyBudget, "0.3",
-		EnvProjectID, "proj-1", "TRACEGEN_GPU", "off")
-	mem := setup(t, Config{})
+	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "100", "TRACEGEN_PUE", "1.5", energy.EnvSampleInterval, "20ms", energy.EnvEnergyBudget, "0.3",
+		"TRACEGEN_GPU", "off")
+	mem := setup(t, trace.Config{})
 	// One P: the Go scheduler shares it fairly between the working
 	// goroutines (the OS of a loaded machine may not share two threads
 	// fairly, and a runnable goroutine counts like a running one).
@@ -133,7 +81,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 	// The three spans run side by side, so that they see the same machine
 	// (other processes come and go on a shared 2-core box); the idle one
 	// sleeps for as long as the busy one works.
-	ctx, root := Start(context.Background(), "main")
+	ctx, root := trace.Start(context.Background(), "main")
 	waitSampler(t)
 	var wg sync.WaitGroup
 	busyDone := make(chan time.Duration, 1)
@@ -143,7 +91,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 		defer wg.Done()
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		_, s := Start(ctx, "busy")
+		_, s := trace.Start(ctx, "busy")
 		defer s.End()
 		t0, c0 := time.Now(), threadCPU()
 		sink2.Add(spin(unit))
@@ -152,7 +100,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		_, s := Start(ctx, "idle")
+		_, s := trace.Start(ctx, "idle")
 		defer s.End()
 		d := <-busyDone
 		busyDone <- d
@@ -161,7 +109,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 		defer wg.Done()
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		_, s := Start(ctx, "double")
+		_, s := trace.Start(ctx, "double")
 		defer s.End()
 		c0 := threadCPU()
 		sink2.Add(spin(2 * unit))
@@ -169,11 +117,11 @@ func TestEnergyEndToEnd(t *testing.T) {
 	}()
 	wg.Wait()
 	busyWall := <-busyDone
-	live := Impact(ctx)
+	live := energy.Impact(ctx)
 	root.End()
-	final := Impact(ctx)
+	final := energy.Impact(ctx)
 	recs := finish(t, mem)
-	st := ReadEnergyStats()
+	st := energy.ReadStats()
 
 	busy, idle, double, main := recs["busy"], recs["idle"], recs["double"], recs["main"]
 	j := func(r *record.Record) float64 { return r.Impact.EnergyKWh * 3.6e6 }
@@ -207,7 +155,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 	if math.Abs(st.AttributedJ+st.UnattributedJ-st.ProcessJ) > 1e-6*max(st.ProcessJ, 1) {
 		t.Errorf("attributed %v + unattributed %v != process %v", st.AttributedJ, st.UnattributedJ, st.ProcessJ)
 	}
-	f := Factors()
+	f := energy.Factors()
 	for _, r := range []*record.Record{busy, idle, double, main} {
 		if want := r.Impact.EnergyKWh * pue * intensity; r.Impact.CO2eG != want {
 			t.Errorf("%s: co2e_g = %v, want energy_kwh × PUE × intensity = %v", r.Name, r.Impact.CO2eG, want)
@@ -218,9 +166,6 @@ func TestEnergyEndToEnd(t *testing.T) {
 		if r.Impact.EnergyKWh > 0 && !strings.Contains(r.Impact.EnergySource, "model") && !strings.Contains(r.Impact.EnergySource, "rapl") {
 			t.Errorf("%s: energy_source = %q", r.Name, r.Impact.EnergySource)
 		}
-		if v, ok := r.Lookup(AttrProjectID); !ok || v.String() != "proj-1" {
-			t.Errorf("%s: %s = %v, %v", r.Name, AttrProjectID, v, ok)
-		}
 	}
 	if live.EnergyKWh <= 0 || live.Complete || live.BySource["cpu"] <= 0 {
 		t.Errorf("Impact while running = %+v", live)
@@ -228,8 +173,8 @@ func TestEnergyEndToEnd(t *testing.T) {
 	if !final.Complete || final.EnergyKWh != main.Impact.EnergyKWh || final.CO2eG != main.Impact.CO2eG {
 		t.Errorf("Impact after end = %+v, root record %+v", final, main.Impact)
 	}
-	rep := map[string]NameImpact{}
-	for _, n := range ImpactReport() {
+	rep := map[string]energy.NameImpact{}
+	for _, n := range energy.Report() {
 		rep[n.Name] = n
 	}
 	if n := rep["busy"]; n.Count < 1 || n.MaxKWh < busy.Impact.EnergyKWh || n.MinKWh > busy.Impact.EnergyKWh {
@@ -242,7 +187,7 @@ func TestEnergyEndToEnd(t *testing.T) {
 func waitSampler(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !samplerReady() {
+	for !energy.SamplerReady() {
 		if time.Now().After(deadline) {
 			t.Fatal("energy sampler did not start")
 		}
@@ -250,34 +195,22 @@ func waitSampler(t *testing.T) {
 	}
 }
 
-func samplerReady() bool {
-	samplerMu.Lock()
-	s := samplerCur
-	samplerMu.Unlock()
-	if s == nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.meter != nil && s.stats.Samples > 0
-}
-
 func TestLLMImpactAndBreakdown(t *testing.T) {
 	energyEnv(t, "TRACEGEN_GRID_INTENSITY", "200", "TRACEGEN_GPU", "off")
-	mem := setup(t, Config{})
-	ctx, root := Start(context.Background(), "agent")
+	mem := setup(t, trace.Config{})
+	ctx, root := trace.Start(context.Background(), "agent")
 	func() {
-		_, s := Start(ctx, "llm.call")
+		_, s := trace.Start(ctx, "llm.call")
 		defer s.End()
-		AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01) // 1 Wh, CO2e from the provider's grid
-		AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01)
+		trace.AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01) // 1 Wh, CO2e from the provider's grid
+		trace.AddLLMImpact(s, "gpt-4o", 3600, 0.5, 0.01)
 	}()
 	func() {
-		_, s := Start(ctx, "llm.call2")
+		_, s := trace.Start(ctx, "llm.call2")
 		defer s.End()
-		AddLLMImpact(s, "claude", 7200, 2, 0.02)
+		trace.AddLLMImpact(s, "claude", 7200, 2, 0.02)
 	}()
-	live := Impact(ctx)
+	live := energy.Impact(ctx)
 	root.End()
 	recs := finish(t, mem)
 	r := recs["agent"]
@@ -288,7 +221,7 @@ func TestLLMImpactAndBreakdown(t *testing.T) {
 	if want := 3.0 + local*200; math.Abs(r.Impact.CO2eG-want) > 1e-9 {
 		t.Errorf("co2e = %v, want %v (LLM estimates kept, local energy at 200 g/kWh)", r.Impact.CO2eG, want)
 	}
-	if !strings.Contains(r.Impact.EnergySource, LLMEnergySource) {
+	if !strings.Contains(r.Impact.EnergySource, energy.LLMEnergySource) {
 		t.Errorf("energy_source = %q", r.Impact.EnergySource)
 	}
 	if m := live.ByModel["gpt-4o"]; m.Calls != 2 || math.Abs(m.CO2eG-1) > 1e-12 {
@@ -297,47 +230,22 @@ func TestLLMImpactAndBreakdown(t *testing.T) {
 	if live.BySource["llm"] != 14400/3.6e6 {
 		t.Errorf("live BySource = %v", live.BySource)
 	}
-	final := Impact(ctx)
+	final := energy.Impact(ctx)
 	if m := final.ByModel["claude"]; m.Calls != 1 || m.CO2eG != 2 {
 		t.Errorf("final ByModel = %+v", final.ByModel)
 	}
 }
 
-func TestWithIDs(t *testing.T) {
-	energyEnv(t, EnvClientID, "c-env", EnvApplicationID, "app", EnvSessionID, "s-env", "TRACEGEN_ENERGY", "off")
-	mem := setup(t, Config{})
-	ctx := WithIDs(context.Background(), "c-trace", "", "")
-	_, s := Start(ctx, "x")
-	s.End()
-	_, s2 := Start(context.Background(), "y")
-	s2.End()
-	recs := finish(t, mem)
-	for name, want := range map[string]string{"x": "c-trace", "y": "c-env"} {
-		if v, _ := recs[name].Lookup(AttrClientID); v.String() != want {
-			t.Errorf("%s: client id %v, want %s", name, v, want)
-		}
-		if v, _ := recs[name].Lookup(AttrApplicationID); v.String() != "app" {
-			t.Errorf("%s: application id %v", name, v)
-		}
-		if v, _ := recs[name].Lookup(AttrSessionID); v.String() != "s-env" {
-			t.Errorf("%s: session id %v", name, v)
-		}
-	}
-}
-
 func TestEnergyOff(t *testing.T) {
 	energyEnv(t, "TRACEGEN_ENERGY", "off")
-	mem := setup(t, Config{})
+	mem := setup(t, trace.Config{})
 	before := runtime.NumGoroutine()
-	_, s := Start(context.Background(), "x")
+	_, s := trace.Start(context.Background(), "x")
 	sink += spin(1 << 20)
 	n := runtime.NumGoroutine()
 	s.End()
 	recs := finish(t, mem)
-	samplerMu.Lock()
-	running := samplerCur != nil
-	samplerMu.Unlock()
-	if running {
+	if energy.SamplerExists() {
 		t.Error("sampler started with TRACEGEN_ENERGY=off")
 	}
 	if n > before+1 { // the pipeline's batcher only
@@ -349,24 +257,8 @@ func TestEnergyOff(t *testing.T) {
 }
 
 func TestImpactWithoutSpan(t *testing.T) {
-	if ti := Impact(context.Background()); ti.EnergyKWh != 0 || ti.Complete {
+	if ti := energy.Impact(context.Background()); ti.EnergyKWh != 0 || ti.Complete {
 		t.Errorf("Impact without span = %+v", ti)
-	}
-}
-
-func TestImpactReportBounded(t *testing.T) {
-	resetImpactReport()
-	defer resetImpactReport()
-	for i := 0; i < maxReportNames+10; i++ {
-		reportAdd(strings.Repeat("n", 1)+string(rune('a'+i%26))+time.Duration(i).String(), &record.Impact{EnergyKWh: float64(i)})
-	}
-	rep := ImpactReport()
-	if len(rep) != maxReportNames+1 {
-		t.Errorf("report has %d lines, want %d", len(rep), maxReportNames+1)
-	}
-	var sb strings.Builder
-	if err := WriteImpactReport(&sb); err != nil || !strings.Contains(sb.String(), "(other)") {
-		t.Errorf("WriteImpactReport: %v\n%s", err, sb.String()[:200])
 	}
 }
 
@@ -374,21 +266,17 @@ func TestImpactReportBounded(t *testing.T) {
 // with 50 goroutines inside spans, 4 of them busy: the cost the budget
 // rations. The meter read is BenchmarkMeterRead in runtime/sensor.
 func BenchmarkSample(b *testing.B) {
-	energyGetenv = func(k string) string {
-		if k == EnvSampleInterval {
+	defer energy.SetGetenv(func(k string) string {
+		if k == energy.EnvSampleInterval {
 			return "10s" // the ticker stays out of the way
 		}
 		return ""
-	}
-	defer func() { energyGetenv = os.Getenv }()
-	setupB(b)
-	sm, stop := spanGoroutines(50, 4)
+	})()
+	setup(b, trace.Config{})
+	stop := spanGoroutines(50, 4)
 	b.ResetTimer()
 	for range b.N {
-		sm.mu.Lock()
-		sm.carry = sensor.Reading{CPUJ: 1}
-		sm.attributeDump()
-		sm.mu.Unlock()
+		energy.AttributeDump(1)
 	}
 	b.StopTimer()
 	stop()
@@ -399,14 +287,14 @@ func BenchmarkSample(b *testing.B) {
 // spanGoroutines starts n goroutines inside spans, busy of them computing
 // and the others sleeping, waits for the energy sampler, and returns it with
 // a function that stops the goroutines.
-func spanGoroutines(n, busy int) (*sampler, func()) {
+func spanGoroutines(n, busy int) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(compute bool) {
 			defer wg.Done()
-			_, s := Start(context.Background(), "g")
+			_, s := trace.Start(context.Background(), "g")
 			defer s.End()
 			for {
 				select {
@@ -422,27 +310,17 @@ func spanGoroutines(n, busy int) (*sampler, func()) {
 			}
 		}(i < busy)
 	}
-	for !samplerReady() {
+	for !energy.SamplerReady() {
 		time.Sleep(time.Millisecond)
 	}
-	samplerMu.Lock()
-	sm := samplerCur
-	samplerMu.Unlock()
-	return sm, func() { close(done); wg.Wait() }
-}
-
-func setupB(b *testing.B) *export.Memory {
-	mem := export.NewMemory(1000)
-	Configure(Config{IgnoreEnv: true, Exporters: []export.Exporter{mem}, ErrorLog: &syncBuffer{}})
-	b.Cleanup(Stop)
-	return mem
+	return func() { close(done); wg.Wait() }
 }
 
 // dumpSplit makes the test's samplers split energy by goroutine dumps, the
 // fallback where the g layout is unknown.
 func dumpSplit(t *testing.T) {
-	forceDumpSplit.Store(true)
-	t.Cleanup(func() { forceDumpSplit.Store(false) })
+	energy.ForceDumpSplit.Store(true)
+	t.Cleanup(func() { energy.ForceDumpSplit.Store(false) })
 }
 
 func TestDumpBudget(t *testing.T) {
@@ -450,9 +328,9 @@ func TestDumpBudget(t *testing.T) {
 		t.Skip("runs for about 1 s")
 	}
 	dumpSplit(t)
-	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off", EnvImpactReport, t.TempDir()+"/report.txt")
-	setup(t, Config{})
-	ctx, root := Start(context.Background(), "root")
+	energyEnv(t, energy.EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off", energy.EnvImpactReport, t.TempDir()+"/report.txt")
+	setup(t, trace.Config{})
+	ctx, root := trace.Start(context.Background(), "root")
 	waitSampler(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -460,7 +338,7 @@ func TestDumpBudget(t *testing.T) {
 		wg.Add(1)
 		go func(busy bool) {
 			defer wg.Done()
-			_, s := Start(ctx, "g")
+			_, s := trace.Start(ctx, "g")
 			defer s.End()
 			for {
 				select {
@@ -477,9 +355,9 @@ func TestDumpBudget(t *testing.T) {
 		}(i < 2)
 	}
 	t0 := time.Now()
-	before := ReadEnergyStats()
+	before := energy.ReadStats()
 	time.Sleep(time.Second)
-	after := ReadEnergyStats()
+	after := energy.ReadStats()
 	el := time.Since(t0)
 	close(stop)
 	wg.Wait()
@@ -488,66 +366,31 @@ func TestDumpBudget(t *testing.T) {
 	// Spent ≤ what the window earned + the tokens it may start with (at most
 	// four dumps' worth) + the overshoot of its last dump.
 	spent := after.DumpTotal - before.DumpTotal
-	allowed := time.Duration(float64(el)*DefaultEnergyBudget) + 5*after.DumpMax
+	allowed := time.Duration(float64(el)*energy.DefaultEnergyBudget) + 5*after.DumpMax
 	t.Logf("%d samples, %d dumps costing %v in %v (allowed %v)", after.Samples-before.Samples, dumps, spent, el, allowed)
 	if spent > allowed {
-		t.Errorf("dumps took %v of %v, over the %.1f%% budget", spent, el, DefaultEnergyBudget*100)
+		t.Errorf("dumps took %v of %v, over the %.1f%% budget", spent, el, energy.DefaultEnergyBudget*100)
 	}
 	if after.Samples-before.Samples < 3 { // a loaded machine delays ticks; the sampler must still run
 		t.Errorf("only %d samples in %v at 10ms", after.Samples-before.Samples, el)
 	}
 }
 
-func TestReportAtStop(t *testing.T) {
-	path := t.TempDir() + "/report.txt"
-	energyEnv(t, EnvImpactReport, path)
-	resetImpactReport()
-	defer resetImpactReport()
-	reportAdd("llm.call", &record.Impact{EnergyKWh: 2e-6, CO2eG: 1e-3})
-	reportAdd("llm.call", &record.Impact{EnergyKWh: 4e-6, CO2eG: 3e-3})
-	writeReportAtStop()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// count 2, total 0.006 Wh, avg 0.003, min 0.002, max 0.004; CO2e 4, 2, 1, 3 mg.
-	if !regexp.MustCompile(`llm\.call\s+2\s+0\.006000\s+0\.003000\s+0\.002000\s+0\.004000\s+4\.000\s+2\.000\s+1\.000\s+3\.000`).Match(b) {
-		t.Errorf("report:\n%s", b)
-	}
-}
-
-// BenchmarkEnergyEndHook is the work the energy files add to every End: a
-// child span with energy (CO2e, water, report) and a root span without.
-func BenchmarkEnergyEndHook(b *testing.B) {
-	ensureFactors()
-	root := &Span{}
-	child := &Span{parent: root}
-	rc := &record.Record{Name: "child"}
-	rr := &record.Record{Name: "root"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		rc.Impact = record.Impact{EnergyKWh: 1e-6, Joules: [record.NumEnergySources]float64{3.6, 0}}
-		energyEndHook(child, rc)
-		energyEndHook(root, rr)
-	}
-}
-
 func TestNoDumpWithTooManyGoroutines(t *testing.T) {
 	dumpSplit(t)
-	energyEnv(t, EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off")
-	old := maxDumpGoroutines
-	maxDumpGoroutines = 1
-	energyLogged.Delete("too-many-goroutines") // logged once per process
-	defer func() { maxDumpGoroutines = old }()
+	energyEnv(t, energy.EnvSampleInterval, "10ms", "TRACEGEN_GPU", "off")
+	old := *energy.MaxDumpGoroutines
+	*energy.MaxDumpGoroutines = 1
+	energy.ForgetLogged("too-many-goroutines") // logged once per process
+	defer func() { *energy.MaxDumpGoroutines = old }()
 	log := &syncBuffer{}
-	mem := setup(t, Config{ErrorLog: log})
-	_, s := Start(context.Background(), "busy")
+	mem := setup(t, trace.Config{ErrorLog: log})
+	_, s := trace.Start(context.Background(), "busy")
 	waitSampler(t)
-	for ReadEnergyStats().UnattributedJ == 0 {
+	for energy.ReadStats().UnattributedJ == 0 {
 		sink2.Add(spin(1 << 20))
 	}
-	st := ReadEnergyStats()
+	st := energy.ReadStats()
 	s.End()
 	recs := finish(t, mem)
 	if st.Dumps != 0 || recs["busy"].Impact.EnergyKWh != 0 {
@@ -560,20 +403,20 @@ func TestNoDumpWithTooManyGoroutines(t *testing.T) {
 
 func TestImpactIncludesRunningChildren(t *testing.T) {
 	energyEnv(t, "TRACEGEN_GPU", "off")
-	setup(t, Config{})
-	ctx, root := Start(context.Background(), "root")
-	started, release := make(chan *Span), make(chan struct{})
+	setup(t, trace.Config{})
+	ctx, root := trace.Start(context.Background(), "root")
+	started, release := make(chan *trace.Span), make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, s := Start(ctx, "child")
+		_, s := trace.Start(ctx, "child")
 		defer s.End()
 		s.AddEnergy(record.EnergyCPU, 7)
 		started <- s
 		<-release
 	}()
 	<-started
-	ti := Impact(ctx)
+	ti := energy.Impact(ctx)
 	close(release)
 	<-done
 	root.End()

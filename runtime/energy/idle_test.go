@@ -1,4 +1,4 @@
-package trace
+package energy_test
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tracegen-dev/tracegen/runtime/energy"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
 // samplerGoroutines counts the energy sampler's goroutines in a dump.
@@ -21,7 +23,7 @@ func samplerGoroutines() int {
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "trace.(*sampler).run(")
+			return strings.Count(string(buf[:n]), "energy.(*sampler).run(")
 		}
 		buf = make([]byte, 2*len(buf))
 	}
@@ -32,12 +34,12 @@ func samplerGoroutines() int {
 // retries passes), and starts again with the next span, which gets energy.
 func TestEnergyIdleExit(t *testing.T) {
 	energyEnv(t, "TRACEGEN_GPU", "off")
-	mem := setup(t, Config{})
+	mem := setup(t, trace.Config{})
 	ignore := goleak.IgnoreCurrent()
 	unit := calibrate(20 * time.Millisecond)
 	var worst time.Duration
 	for round := 1; round <= 3; round++ {
-		_, s := Start(context.Background(), "work")
+		_, s := trace.Start(context.Background(), "work")
 		sink2.Add(spin(unit))
 		if n := samplerGoroutines(); n != 1 {
 			t.Errorf("round %d: %d sampler goroutines inside a span, want 1", round, n)
@@ -55,11 +57,11 @@ func TestEnergyIdleExit(t *testing.T) {
 	}
 	t.Logf("sampler gone %v (worst of 3) after the last span", worst)
 	if worst > 150*time.Millisecond {
-		t.Errorf("sampler outlived the last span by %v, want about %v", worst, energyIdleExit)
+		t.Errorf("sampler outlived the last span by %v, want about %v", worst, energy.IdleExit)
 	}
 	// The first span of this test's pipeline created the sampler; the two
 	// later busy periods each started it again.
-	if n := ReadEnergyStats().Starts; n != 3 {
+	if n := energy.ReadStats().Starts; n != 3 {
 		t.Errorf("sampler started %d times over 3 busy periods, want 3", n)
 	}
 	for i, r := range mem.Spans() {
@@ -74,8 +76,8 @@ func TestEnergyIdleExit(t *testing.T) {
 // neither).
 func TestEnergyLeavesProfilersAlone(t *testing.T) {
 	energyEnv(t, "TRACEGEN_GPU", "off")
-	setup(t, Config{})
-	_, s := Start(context.Background(), "profiled")
+	setup(t, trace.Config{})
+	_, s := trace.Start(context.Background(), "profiled")
 	defer s.End()
 	waitSampler(t)
 	var prof, tr bytes.Buffer
@@ -91,7 +93,7 @@ func TestEnergyLeavesProfilersAlone(t *testing.T) {
 	if prof.Len() == 0 || tr.Len() == 0 {
 		t.Errorf("CPU profile %d bytes, execution trace %d bytes", prof.Len(), tr.Len())
 	}
-	if st := ReadEnergyStats(); st.Split == "scheduler" && st.Ticks == 0 {
+	if st := energy.ReadStats(); st.Split == "scheduler" && st.Ticks == 0 {
 		t.Errorf("no ticks while profiled: %+v", st)
 	}
 }

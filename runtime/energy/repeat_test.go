@@ -1,4 +1,4 @@
-package trace
+package energy_test
 
 import (
 	"bufio"
@@ -17,6 +17,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/trace"
+
+	"github.com/tracegen-dev/tracegen/runtime/energy"
 )
 
 // The three-span program, run again and again as separate processes, the
@@ -36,7 +40,7 @@ type programReport struct {
 	SpanWall   map[string]time.Duration
 	ProcessJ   float64
 	ProcessCPU time.Duration
-	Stats      EnergyStats
+	Stats      energy.Stats
 	// SamplerExit is how long the energy sampler's goroutine outlived the
 	// last span (-1: still there after a second), Goroutines the dump then.
 	SamplerExit time.Duration
@@ -49,12 +53,12 @@ func init() {
 			var mu sync.Mutex
 			var buf bytes.Buffer
 			t0 := time.Now()
-			energyTrace = func(format string, args ...any) {
+			energy.SetTrace(func(format string, args ...any) {
 				mu.Lock()
 				fmt.Fprintf(&buf, "%8.3f ", time.Since(t0).Seconds()*1e3)
 				fmt.Fprintf(&buf, format+"\n", args...)
 				mu.Unlock()
-			}
+			})
 			defer func() {
 				mu.Lock()
 				os.WriteFile(path, buf.Bytes(), 0o644)
@@ -81,7 +85,7 @@ func threeSpanProgram() {
 	work := func(ctx context.Context, name string, f func()) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		_, s := Start(ctx, name)
+		_, s := trace.Start(ctx, name)
 		t0, c0 := time.Now(), threadCPU()
 		f()
 		c, w := threadCPU()-c0, time.Since(t0)
@@ -90,7 +94,7 @@ func threeSpanProgram() {
 		rep.SpanCPU[name], rep.SpanWall[name] = c, w
 		mu.Unlock()
 	}
-	ctx, root := Start(context.Background(), "run")
+	ctx, root := trace.Start(context.Background(), "run")
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Add(3)
@@ -122,8 +126,8 @@ func threeSpanProgram() {
 		rep.Goroutines = dump
 		time.Sleep(time.Millisecond)
 	}
-	Stop()
-	rep.Stats = ReadEnergyStats()
+	trace.Stop()
+	rep.Stats = energy.ReadStats()
 	rep.ProcessJ, rep.ProcessCPU = rep.Stats.ProcessJ, rep.Stats.ProcessCPU
 	json.NewEncoder(os.Stdout).Encode(rep)
 }

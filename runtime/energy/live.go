@@ -1,6 +1,6 @@
 //go:build tracegen_live
 
-package trace
+package energy
 
 // With the tracegen_live build tag, programs use Electricity Maps when
 // TRACEGEN_ELECTRICITYMAPS_TOKEN is set (see package runtime/impact/live).

@@ -1,4 +1,4 @@
-package trace
+package energy
 
 import (
 	"runtime"
@@ -122,7 +122,7 @@ func (s *sampler) dumpSampleLocked(now time.Time) {
 	if s.carry.ActiveJ() == 0 {
 		return
 	}
-	if currentCount() == 0 {
+	if spanCore().CurrentCount() == 0 {
 		s.stats.UnattributedJ += s.carry.ActiveJ()
 		s.carry = sensor.Reading{}
 		return
@@ -174,7 +174,7 @@ func (s *sampler) attributeDump() {
 	attributed := 0.0
 	if cpuW > 0 || gpuW > 0 {
 		for _, g := range counts.gs {
-			sp := currentOf(g.id)
+			sp := spanCore().CurrentOf(g.id)
 			if sp == nil {
 				continue
 			}
@@ -226,7 +226,7 @@ func (s *sampler) pruneDead(all []int64) {
 	for _, id := range all {
 		alive[id] = true
 	}
-	pruneCurrent(func(id int64) bool { return alive[id] })
+	spanCore().PruneCurrent(func(id int64) bool { return alive[id] })
 }
 
 type dumpResult struct {

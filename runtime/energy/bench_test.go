@@ -1,13 +1,15 @@
-package trace
+package energy_test
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/trace"
+
+	"github.com/tracegen-dev/tracegen/runtime/energy"
 	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
 
@@ -39,22 +41,20 @@ func benchSampler(b *testing.B, busy int) {
 			if mode == "off" {
 				env["TRACEGEN_ENERGY"] = "off"
 			}
-			energyGetenv = func(k string) string { return env[k] }
-			resetEnergyConfig()
-			forceDumpSplit.Store(mode == "dump")
+			restore := energy.SetGetenv(func(k string) string { return env[k] })
+			energy.ForceDumpSplit.Store(mode == "dump")
 			defer func() {
-				energyGetenv = os.Getenv
-				resetEnergyConfig()
-				forceDumpSplit.Store(false)
+				restore()
+				energy.ForceDumpSplit.Store(false)
 			}()
-			setupB(b)
+			setup(b, trace.Config{})
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			for i := 0; i < 50; i++ {
 				wg.Add(1)
 				go func(compute bool) {
 					defer wg.Done()
-					_, s := Start(context.Background(), "g")
+					_, s := trace.Start(context.Background(), "g")
 					defer s.End()
 					if !compute {
 						<-stop
@@ -71,12 +71,12 @@ func benchSampler(b *testing.B, busy int) {
 				}(i < busy)
 			}
 			if mode != "off" {
-				for !samplerReady() {
+				for !energy.SamplerReady() {
 					time.Sleep(time.Millisecond)
 				}
 			}
 			time.Sleep(200 * time.Millisecond) // settle: the first ticks, the meter's first interval
-			st0 := ReadEnergyStats()
+			st0 := energy.ReadStats()
 			c0, _ := sensor.ProcessCPU()
 			t0 := time.Now()
 			b.ResetTimer()
@@ -86,7 +86,7 @@ func benchSampler(b *testing.B, busy int) {
 			b.StopTimer()
 			wall := time.Since(t0)
 			c1, _ := sensor.ProcessCPU()
-			st1 := ReadEnergyStats()
+			st1 := energy.ReadStats()
 			close(stop)
 			wg.Wait()
 			if busy == 0 {
@@ -112,33 +112,25 @@ func benchSampler(b *testing.B, busy int) {
 // CPU time, give it to the spans. The default 200 ticks per second cost
 // 200 × this.
 func BenchmarkTick(b *testing.B) {
-	energyGetenv = func(k string) string {
+	defer energy.SetGetenv(func(k string) string {
 		switch k {
-		case EnvSampleInterval:
+		case energy.EnvSampleInterval:
 			return "10s" // the ticker (500 ms) stays out of the way
 		case "TRACEGEN_GPU":
 			return "off"
 		}
 		return ""
-	}
-	defer func() { energyGetenv = os.Getenv; resetEnergyConfig() }()
-	resetEnergyConfig()
-	setupB(b)
-	sm, stop := spanGoroutines(50, 4)
+	})()
+	setup(b, trace.Config{})
+	stop := spanGoroutines(50, 4)
 	defer stop()
-	sm.mu.Lock()
-	sched := sm.sched
-	sm.mu.Unlock()
-	if !sched {
+	if !energy.SchedulerSplit() {
 		b.Skip("no scheduler-state split here (g layout unknown)")
 	}
 	runtime.Gosched()
 	b.ResetTimer()
 	for range b.N {
-		sm.mu.Lock()
-		proc, _ := sm.meter.CPUTime()
-		sm.tickLocked(time.Now(), proc)
-		sm.mu.Unlock()
+		energy.Tick()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)*200/1e9*100, "%core@200Hz")
