@@ -21,7 +21,7 @@ import (
 //	water_l = local_kwh × (WUE + PUE × offsite water) + llm_water_l
 //
 // where local_kwh is the CPU + memory + GPU energy measured or modelled
-// here, and the LLM terms are the estimates recorded with AddLLMImpact
+// here, and the LLM terms are the estimates recorded with trace.AddLLMImpact
 // (computed with the provider's datacenter, not ours). For a span without
 // LLM energy, co2e_g == energy_kwh × PUE × intensity exactly.
 

@@ -14,7 +14,7 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
-// Aggregated impact: per trace (Impact) and per span name (ImpactReport).
+// Aggregated impact: per trace (Impact) and per span name (Report).
 
 // TraceImpact is the impact of a trace's spans in this process.
 type TraceImpact struct {
