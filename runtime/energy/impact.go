@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
@@ -111,64 +112,84 @@ func (m *ModelImpact) add(o ModelImpact) {
 	m.WaterL += o.WaterL
 }
 
-// llmBySpan holds the LLM accumulators of spans that have not ended.
-var llmBySpan sync.Map // *spanhook.Node -> *llmAcc
+// nodeExt is the energy package's state of one span, kept in its node
+// (spanhook.Node.Ext) and made only for the few spans that need it: the LLM
+// estimates on the span and its ended children, and a root's final impact.
+type nodeExt struct {
+	mu      sync.Mutex
+	byModel map[string]ModelImpact
+	final   atomic.Pointer[TraceImpact] // set when a local root ends
+}
+
+// extOf returns n's state, making it when make is set (else nil if none).
+func extOf(n *spanhook.Node, make bool) *nodeExt {
+	if p := n.Ext(); p != nil || !make {
+		return (*nodeExt)(p)
+	}
+	e := new(nodeExt)
+	if !n.CompareAndSwapExt(nil, unsafe.Pointer(e)) {
+		return (*nodeExt)(n.Ext())
+	}
+	return e
+}
+
+// add merges m into e's per-model estimates. Estimates for a root that
+// ended without any (zeroExt, shared) are dropped, as they would be for any
+// span that has ended.
+func (e *nodeExt) add(m map[string]ModelImpact) {
+	if e == zeroExt {
+		return
+	}
+	e.mu.Lock()
+	if e.byModel == nil {
+		e.byModel = make(map[string]ModelImpact, len(m))
+	}
+	for k, x := range m {
+		y := e.byModel[k]
+		y.add(x)
+		e.byModel[k] = y
+	}
+	e.mu.Unlock()
+}
 
 // addLLM is the AddLLM hook: trace.AddLLMImpact has added the joules to
 // the span's "llm" energy; the estimate's CO2e and water (computed for the
 // provider's datacenter, PUE included) are kept per model, as they are,
 // instead of being recomputed with the local grid.
 func addLLM(s *spanhook.Node, model string, joules, co2eG, waterL float64) {
-	v, _ := llmBySpan.LoadOrStore(s, &llmAcc{})
-	a := v.(*llmAcc)
-	a.mu.Lock()
-	if a.byModel == nil {
-		a.byModel = map[string]ModelImpact{}
-	}
-	m := a.byModel[model]
-	m.add(ModelImpact{Calls: 1, EnergyKWh: joules / 3.6e6, CO2eG: co2eG, WaterL: waterL})
-	a.byModel[model] = m
-	a.mu.Unlock()
+	extOf(s, true).add(map[string]ModelImpact{model: {Calls: 1, EnergyKWh: joules / 3.6e6, CO2eG: co2eG, WaterL: waterL}})
 }
 
-// takeLLM removes s's LLM accumulator, rolling it into its parent's.
+// takeLLM returns s's LLM estimates at its end, rolling them into its
+// parent's.
 func takeLLM(s *spanhook.Node) map[string]ModelImpact {
-	v, ok := llmBySpan.LoadAndDelete(s)
-	if !ok {
+	e := extOf(s, false)
+	if e == nil {
 		return nil
 	}
-	a := v.(*llmAcc)
-	a.mu.Lock()
-	m := a.byModel
-	a.mu.Unlock()
+	e.mu.Lock()
+	m := e.byModel
+	e.byModel = nil
+	e.mu.Unlock()
 	if s.Parent != nil && len(m) > 0 {
-		pv, _ := llmBySpan.LoadOrStore(s.Parent, &llmAcc{})
-		pa := pv.(*llmAcc)
-		pa.mu.Lock()
-		if pa.byModel == nil {
-			pa.byModel = map[string]ModelImpact{}
-		}
-		for k, x := range m {
-			y := pa.byModel[k]
-			y.add(x)
-			pa.byModel[k] = y
-		}
-		pa.mu.Unlock()
+		extOf(s.Parent, true).add(m)
 	}
 	return m
 }
 
-// peekLLM returns a copy of s's LLM accumulator without removing it.
+// peekLLM returns a copy of s's LLM estimates so far.
 func peekLLM(s *spanhook.Node) map[string]ModelImpact {
-	v, ok := llmBySpan.Load(s)
-	if !ok {
+	e := extOf(s, false)
+	if e == nil {
 		return nil
 	}
-	a := v.(*llmAcc)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make(map[string]ModelImpact, len(a.byModel))
-	for k, x := range a.byModel {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.byModel) == 0 {
+		return nil
+	}
+	out := make(map[string]ModelImpact, len(e.byModel))
+	for k, x := range e.byModel {
 		out[k] = x
 	}
 	return out

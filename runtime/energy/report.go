@@ -6,8 +6,10 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
+	"unsafe"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
@@ -34,18 +36,22 @@ type TraceImpact struct {
 	Complete bool
 }
 
-// endedRoots keeps the final impact of recently ended local roots, so that
-// Impact works after the root returned (bounded FIFO).
-var endedRoots struct {
-	sync.Mutex
-	m     map[record.TraceID]TraceImpact
-	order []record.TraceID
-}
+// zeroExt is the state of every root that ended without any energy, CO2e
+// or LLM estimate (most of them), so that those cost no allocation.
+var zeroExt = func() *nodeExt {
+	e := new(nodeExt)
+	e.final.Store(&TraceImpact{Complete: true})
+	return e
+}()
 
-const maxEndedRoots = 1024
-
+// rememberRoot keeps the final impact of a local root in its node, so that
+// Impact works after the root returned, for as long as the caller holds
+// the span's context.
 func rememberRoot(s *spanhook.Node, r *record.Record, llm map[string]ModelImpact) {
-	ti := TraceImpact{TraceID: r.TraceID, EnergyKWh: r.Impact.EnergyKWh, CO2eG: r.Impact.CO2eG, WaterL: r.Impact.WaterL,
+	if r.Impact.IsZero() && len(llm) == 0 && s.CompareAndSwapExt(nil, unsafe.Pointer(zeroExt)) {
+		return
+	}
+	ti := &TraceImpact{TraceID: r.TraceID, EnergyKWh: r.Impact.EnergyKWh, CO2eG: r.Impact.CO2eG, WaterL: r.Impact.WaterL,
 		EnergySource: r.Impact.EnergySource, Complete: true, ByModel: llm}
 	for i, j := range r.Impact.Joules {
 		if j != 0 {
@@ -55,19 +61,7 @@ func rememberRoot(s *spanhook.Node, r *record.Record, llm map[string]ModelImpact
 			ti.BySource[record.EnergySource(i).String()] = j / 3.6e6
 		}
 	}
-	endedRoots.Lock()
-	if endedRoots.m == nil {
-		endedRoots.m = map[record.TraceID]TraceImpact{}
-	}
-	if _, dup := endedRoots.m[r.TraceID]; !dup {
-		endedRoots.order = append(endedRoots.order, r.TraceID)
-	}
-	endedRoots.m[r.TraceID] = ti
-	if len(endedRoots.order) > maxEndedRoots {
-		delete(endedRoots.m, endedRoots.order[0])
-		endedRoots.order = endedRoots.order[1:]
-	}
-	endedRoots.Unlock()
+	extOf(s, true).final.Store(ti)
 }
 
 // Impact returns the aggregated impact of the trace of the span in ctx (or
@@ -91,7 +85,7 @@ func Impact(ctx context.Context) TraceImpact {
 	}
 	Sample()
 	if root.Ended() {
-		return endedImpact(ctx, c.TraceID(root))
+		return endedImpact(ctx, root, c.TraceID(root))
 	}
 	ti := TraceImpact{TraceID: c.TraceID(root)}
 	var joules [record.NumEnergySources]float64
@@ -127,18 +121,23 @@ func Impact(ctx context.Context) TraceImpact {
 }
 
 // endedImpact waits (until ctx is done, at most one second) for the final
-// impact of a root that has ended.
-func endedImpact(ctx context.Context, id record.TraceID) TraceImpact {
+// impact of a root that has ended: End marks a span ended before its end
+// hook has run.
+func endedImpact(ctx context.Context, root *spanhook.Node, id record.TraceID) TraceImpact {
 	deadline := time.Now().Add(time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	for {
-		endedRoots.Lock()
-		ti, ok := endedRoots.m[id]
-		endedRoots.Unlock()
-		if ok || time.Now().After(deadline) {
-			return ti
+		if e := extOf(root, false); e != nil {
+			if ti := e.final.Load(); ti != nil {
+				out := *ti
+				out.TraceID = id // zeroExt's is zero
+				return out
+			}
+		}
+		if time.Now().After(deadline) {
+			return TraceImpact{}
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -185,28 +184,34 @@ type NameImpact struct {
 // maxReportNames bounds the report; further names are counted as "(other)".
 const maxReportNames = 1000
 
+// report maps a span name to its *nameAcc. Reads are lock-free (sync.Map),
+// so spans of different names ending on different goroutines never meet on
+// a lock; a name's accumulator has its own.
 var report struct {
-	sync.Mutex
-	m map[string]*NameImpact
+	m     sync.Map     // string -> *nameAcc
+	names atomic.Int64 // entries in m
+}
+
+type nameAcc struct {
+	mu sync.Mutex
+	n  NameImpact
 }
 
 func reportAdd(name string, im *record.Impact) {
-	report.Lock()
-	defer report.Unlock()
-	if report.m == nil {
-		report.m = map[string]*NameImpact{}
-	}
-	n := report.m[name]
-	if n == nil {
-		if len(report.m) >= maxReportNames {
+	v, ok := report.m.Load(name)
+	if !ok {
+		if report.names.Load() >= maxReportNames {
 			name = "(other)"
-			n = report.m[name]
 		}
-		if n == nil {
-			n = &NameImpact{Name: name, MinKWh: im.EnergyKWh, MinCO2eG: im.CO2eG}
-			report.m[name] = n
+		var loaded bool
+		v, loaded = report.m.LoadOrStore(name, &nameAcc{n: NameImpact{Name: name, MinKWh: im.EnergyKWh, MinCO2eG: im.CO2eG}})
+		if !loaded {
+			report.names.Add(1)
 		}
 	}
+	a := v.(*nameAcc)
+	a.mu.Lock()
+	n := &a.n
 	n.Count++
 	n.EnergyKWh += im.EnergyKWh
 	n.CO2eG += im.CO2eG
@@ -214,6 +219,7 @@ func reportAdd(name string, im *record.Impact) {
 	n.MaxKWh = max(n.MaxKWh, im.EnergyKWh)
 	n.MinCO2eG = min(n.MinCO2eG, im.CO2eG)
 	n.MaxCO2eG = max(n.MaxCO2eG, im.CO2eG)
+	a.mu.Unlock()
 }
 
 // Report returns one line per span name seen since the process
@@ -221,17 +227,19 @@ func reportAdd(name string, im *record.Impact) {
 // with its own rolled-up impact, so a parent's line includes its children's
 // energy.
 func Report() []NameImpact {
-	report.Lock()
-	out := make([]NameImpact, 0, len(report.m))
-	for _, n := range report.m {
-		x := *n
+	out := []NameImpact{}
+	report.m.Range(func(_, v any) bool {
+		a := v.(*nameAcc)
+		a.mu.Lock()
+		x := a.n
+		a.mu.Unlock()
 		if x.Count > 0 {
 			x.AvgKWh = x.EnergyKWh / float64(x.Count)
 			x.AvgCO2eG = x.CO2eG / float64(x.Count)
+			out = append(out, x)
 		}
-		out = append(out, x)
-	}
-	report.Unlock()
+		return true
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].EnergyKWh != out[j].EnergyKWh {
 			return out[i].EnergyKWh > out[j].EnergyKWh
@@ -243,9 +251,8 @@ func Report() []NameImpact {
 
 // resetReport empties the per-name report.
 func resetReport() {
-	report.Lock()
-	report.m = nil
-	report.Unlock()
+	report.m.Clear()
+	report.names.Store(0)
 }
 
 // WriteReport writes Report as an aligned table (energy in Wh,

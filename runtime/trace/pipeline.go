@@ -278,6 +278,7 @@ func (p *pipeline) kickBatcher() {
 
 // run is the batcher goroutine; enqueue starts it when running is false.
 func (p *pipeline) run() {
+	reanchor()
 	p.exporting.Store(curGoid())
 	if p.spare == nil {
 		p.spare = make([]*Span, 0, p.queueSize)
@@ -295,6 +296,7 @@ func (p *pipeline) run() {
 		case <-p.kick:
 			p.drain(context.Background())
 		case <-flushTick.C:
+			reanchor()
 			p.drain(context.Background())
 		case done := <-p.flushReq:
 			p.drain(context.Background())

@@ -256,7 +256,7 @@ func (s *Span) AddEvent(name string, attrs ...record.Attr) {
 }
 
 func (s *Span) addEventLocked(name string, attrs []record.Attr) {
-	e := record.Event{Name: name, Time: time.Now()}
+	e := record.Event{Name: name, Time: now()}
 	if len(attrs) > 0 {
 		e.Attrs = make([]record.Attr, len(attrs))
 		for i, a := range attrs {

@@ -134,7 +134,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	}
 	r := s.rec
 	r.Name = name
-	r.Start = time.Now()
+	r.Start = now()
 	r.TraceID, r.SpanID, r.ParentSpanID, r.RemoteParent, r.Inherited = traceID, s.spanID, parentID, remoteParent, inh
 	if !s.node.Sampled {
 		setCurrent(s.node.Goid, s)

@@ -20,6 +20,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -33,6 +34,9 @@ type Node struct {
 	Sampled bool  // the span records (unsampled spans get no energy)
 
 	ended atomic.Bool
+	// ext is the energy package's own state of the span (LLM estimates, a
+	// root's final impact), opaque to the core; nil for most spans.
+	ext atomic.Pointer[byte]
 	// joules holds per-source joules as float64 bits; allocated on the
 	// first Add, as most short spans never receive any.
 	joules atomic.Pointer[[record.NumEnergySources]atomic.Uint64]
@@ -89,6 +93,14 @@ func (n *Node) MarkEnded() { n.ended.Store(true) }
 
 // Ended reports whether the span has ended.
 func (n *Node) Ended() bool { return n.ended.Load() }
+
+// Ext returns the energy package's state of the span, or nil.
+func (n *Node) Ext() unsafe.Pointer { return unsafe.Pointer(n.ext.Load()) }
+
+// CompareAndSwapExt installs the energy package's state of the span.
+func (n *Node) CompareAndSwapExt(old, new unsafe.Pointer) bool {
+	return n.ext.CompareAndSwap((*byte)(old), (*byte)(new))
+}
 
 // Hooks are the energy package's entry points, called by the core.
 type Hooks struct {
