@@ -188,7 +188,7 @@ var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"right": func(t *table, i int) bool { return i < len(t.Right) && t.Right[i] },
-	"pct": func(f float64) template.CSS { return template.CSS(fmt.Sprintf("width:%.1f%%", 100*f)) },
+	"pct":   func(f float64) template.CSS { return template.CSS(fmt.Sprintf("width:%.1f%%", 100*f)) },
 }).Parse(htmlSource))
 
 // writeHTML prints one self-contained page: styles inline, no script, no
