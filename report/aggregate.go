@@ -140,10 +140,41 @@ type Report struct {
 	Problems     []Problem  `json:"problems"`
 }
 
-// spanKey identifies a span across processes.
-type spanKey struct {
-	trace record.TraceID
-	id    record.SpanID
+// spanIndex finds a span by trace and span id. It is keyed by the span id
+// alone (random 64 bits, cheap to hash), with a chain for the rare span ids
+// that occur in more than one trace.
+type spanIndex struct {
+	spans []span
+	first map[record.SpanID]int32
+	next  []int32 // next span with the same id, or -1
+}
+
+func newSpanIndex(spans []span) *spanIndex {
+	x := &spanIndex{spans: spans, first: make(map[record.SpanID]int32, len(spans)), next: make([]int32, len(spans))}
+	for i := range spans {
+		j, ok := x.first[spans[i].id]
+		if !ok {
+			j = -1
+		}
+		x.next[i] = j
+		x.first[spans[i].id] = int32(i)
+	}
+	return x
+}
+
+// parent returns the parent of sp among the spans, or nil.
+func (x *spanIndex) parent(sp *span) *span {
+	if !sp.parent.IsValid() {
+		return nil
+	}
+	j, ok := x.first[sp.parent]
+	for ok && j >= 0 {
+		if x.spans[j].trace == sp.trace {
+			return &x.spans[j]
+		}
+		j = x.next[j]
+	}
+	return nil
 }
 
 // groups are the dimensions that become tables, with where they go.
@@ -165,24 +196,24 @@ func Summarize(s *Spans) *Report {
 	if r.Problems == nil {
 		r.Problems = []Problem{}
 	}
-	index := make(map[spanKey]int32, len(s.spans))
-	for i := range s.spans {
-		index[spanKey{s.spans[i].trace, s.spans[i].id}] = int32(i)
-	}
-	var byDim [len(groups)]map[sym]*Stats
+	index := newSpanIndex(s.spans)
+	// Symbols are small dense integers: per group, a slice indexed by
+	// symbol is cheaper than a map.
+	var byDim [len(groups)][]*Stats
 	for g := range groups {
-		byDim[g] = map[sym]*Stats{}
+		byDim[g] = make([]*Stats, len(s.tab.strs))
 	}
 	traces := map[record.TraceID]struct{}{}
+	roots := make([]bool, len(s.spans))
+	var lastTrace record.TraceID
 	for i := range s.spans {
 		sp := &s.spans[i]
-		var parent *span
-		if sp.parent.IsValid() {
-			if j, ok := index[spanKey{sp.trace, sp.parent}]; ok {
-				parent = &s.spans[j]
-			}
+		parent := index.parent(sp)
+		roots[i] = parent == nil
+		if i == 0 || sp.trace != lastTrace {
+			traces[sp.trace] = struct{}{}
+			lastTrace = sp.trace
 		}
-		traces[sp.trace] = struct{}{}
 		r.Totals.addCount(sp)
 		if sp.isLLM {
 			r.Totals.LLMCalls++
@@ -210,16 +241,21 @@ func Summarize(s *Spans) *Report {
 	for g, grp := range groups {
 		*grp.get(r) = rows(byDim[g], s.tab)
 	}
-	r.Provenance = provenance(s, index)
+	r.Provenance = provenance(s, roots)
 	return r
 }
 
 // rows turns a group's stats into rows, most energy first (then CO2e, wall
 // time, tokens, calls, name).
-func rows(m map[sym]*Stats, tab *symtab) []Row {
-	out := make([]Row, 0, len(m))
+func rows(m []*Stats, tab *symtab) []Row {
+	var out []Row
 	for k, st := range m {
-		out = append(out, Row{Name: tab.str(k), Stats: *st})
+		if st != nil {
+			out = append(out, Row{Name: tab.str(sym(k)), Stats: *st})
+		}
+	}
+	if out == nil {
+		out = []Row{}
 	}
 	slices.SortFunc(out, func(a, b Row) int {
 		return cmp.Or(
@@ -233,32 +269,36 @@ func rows(m map[sym]*Stats, tab *symtab) []Row {
 	return out
 }
 
-// provenance collects where the figures came from.
-func provenance(s *Spans, index map[spanKey]int32) Provenance {
+// provenance collects where the figures came from; roots marks the spans
+// whose parent is not among them.
+func provenance(s *Spans, roots []bool) Provenance {
 	p := Provenance{JoulesBySource: map[string]float64{}}
 	var co2e, water Factor
-	counts := [numDims]map[sym]int64{}
-	for _, d := range []dimension{dimSource, dimMethod, dimFootprintMod, dimNote} {
-		counts[d] = map[sym]int64{}
+	explained := [...]dimension{dimSource, dimMethod, dimFootprintMod, dimNote}
+	var counts [numDims][]int64 // per symbol
+	for _, d := range explained {
+		counts[d] = make([]int64, len(s.tab.strs))
+	}
+	llmSource := make([]bool, len(s.tab.strs))
+	for i, str := range s.tab.strs {
+		llmSource[i] = strings.Contains(str, "llm")
 	}
 	for i := range s.spans {
 		sp := &s.spans[i]
 		if sp.dims[dimSource] == 0 {
 			p.Unmeasured++
 		}
-		for _, d := range []dimension{dimSource, dimMethod, dimFootprintMod, dimNote} {
-			if v := sp.dims[d]; v != 0 {
-				counts[d][v]++
-			}
+		for _, d := range explained {
+			counts[d][sp.dims[d]]++
 		}
 		if sp.isLLM && sp.dims[dimMethod] == 0 {
 			p.LLMWithoutEstimate++
 		}
-		if sp.kwh > 0 && sp.joules[record.EnergyLLM] == 0 && !strings.Contains(s.tab.str(sp.dims[dimSource]), "llm") {
+		if sp.kwh > 0 && sp.joules[record.EnergyLLM] == 0 && !llmSource[sp.dims[dimSource]] {
 			co2e.add(sp.co2e / sp.kwh)
 			water.add(sp.water / sp.kwh)
 		}
-		if _, ok := index[spanKey{sp.trace, sp.parent}]; !ok || !sp.parent.IsValid() {
+		if roots[i] {
 			for src, j := range sp.joules {
 				if j != 0 {
 					p.JoulesBySource[record.EnergySource(src).String()] += j
@@ -276,10 +316,12 @@ func provenance(s *Spans, index map[spanKey]int32) Provenance {
 	return p
 }
 
-func sortedCounts(m map[sym]int64, tab *symtab) []Count {
-	out := make([]Count, 0, len(m))
+func sortedCounts(m []int64, tab *symtab) []Count {
+	out := []Count{}
 	for k, n := range m {
-		out = append(out, Count{Value: tab.str(k), Spans: n})
+		if k != 0 && n > 0 {
+			out = append(out, Count{Value: tab.str(sym(k)), Spans: n})
+		}
 	}
 	slices.SortFunc(out, func(a, b Count) int {
 		return cmp.Or(cmp.Compare(b.Spans, a.Spans), strings.Compare(a.Value, b.Value))

@@ -19,7 +19,7 @@ var diffUnits = map[string]struct {
 
 // diffDoc lays a diff out for the text, markdown and html formats.
 func diffDoc(d *Diff, top int) *document {
-	doc := &document{Title: fmt.Sprintf("tracegen report: %d base runs against %d head runs", d.BaseRuns, d.HeadRuns)}
+	doc := &document{Title: fmt.Sprintf("tracegen report: %s against %s", runs(d.BaseRuns, "base"), runs(d.HeadRuns, "head"))}
 	if d.BaseRuns < 2 || d.HeadRuns < 2 {
 		doc.Notes = append(doc.Notes, "One run on a side: each change is one measurement against another, with no spread to judge it by (marked \"1 run\"); give each side several runs (-base a -base b ...) to see medians and their spread.")
 	} else {
@@ -123,12 +123,20 @@ func spreadText(sp Spread, scale float64) string {
 
 func changeText(c *Change) string {
 	switch {
-	case c.Pct != nil:
-		return fmt.Sprintf("%+.1f%%", 100**c.Pct)
 	case c.Diff == 0:
 		return "="
+	case c.Pct != nil:
+		return fmt.Sprintf("%+.1f%%", 100**c.Pct)
 	}
 	return "new"
+}
+
+// runs says "1 base run" or "3 base runs".
+func runs(n int, side string) string {
+	if n == 1 {
+		return "1 " + side + " run"
+	}
+	return fmt.Sprintf("%d %s runs", n, side)
 }
 
 // verdictText says how far a change can be trusted.

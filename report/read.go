@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -88,6 +89,10 @@ func Read(names []string, stdin io.Reader) *Spans {
 // blockSize is how much of an input one worker decodes at a time.
 const blockSize = 1 << 20
 
+// chunkSize is the number of spans a worker collects per slice: chunks are
+// never copied while they fill, only once into the final slice.
+const chunkSize = 1 << 14
+
 // block is a run of whole lines of an input.
 type block struct {
 	data      []byte
@@ -97,9 +102,33 @@ type block struct {
 // result is what a worker decoded.
 type result struct {
 	tab         *symtab
-	spans       []span
+	chunks      [][]span
 	probs       []Problem
 	jsonl, otlp int // lines of each format
+}
+
+// add appends a zero span and returns it.
+func (res *result) add() *span {
+	if n := len(res.chunks); n == 0 || len(res.chunks[n-1]) == chunkSize {
+		res.chunks = append(res.chunks, make([]span, 0, chunkSize))
+	}
+	c := &res.chunks[len(res.chunks)-1]
+	*c = append(*c, span{})
+	return &(*c)[len(*c)-1]
+}
+
+// drop removes the span add returned last.
+func (res *result) drop() {
+	c := &res.chunks[len(res.chunks)-1]
+	*c = (*c)[:len(*c)-1]
+}
+
+func (res *result) len() int {
+	n := 0
+	for _, c := range res.chunks {
+		n += len(c)
+	}
+	return n
 }
 
 // readOne reads one input, decoding its lines on every CPU.
@@ -117,33 +146,35 @@ func (s *Spans) readOne(file string, r io.Reader) (int, []Problem, string) {
 		}
 		return s.readDocument(file, append(head, rest...))
 	}
-	blocks := make(chan block, 4)
-	results := make(chan result)
 	workers := runtime.GOMAXPROCS(0)
+	blocks := make(chan block, workers)
+	free := make(chan []byte, 2*workers+2) // buffers the workers are done with
+	results := make(chan result)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- decodeBlocks(file, blocks)
+			results <- decodeBlocks(file, blocks, free)
 		}()
 	}
 	var readErr error
 	go func() {
-		readErr = splitBlocks(head, r, blocks)
+		readErr = splitBlocks(head, r, blocks, free)
 		close(blocks)
 		wg.Wait()
 		close(results)
 	}()
-	count, jsonl, otlp := 0, 0, 0
+	var all []result
+	jsonl, otlp := 0, 0
 	var probs []Problem
 	for res := range results {
-		count += len(res.spans)
 		jsonl += res.jsonl
 		otlp += res.otlp
-		s.merge(res)
 		probs = append(probs, res.probs...)
+		all = append(all, res)
 	}
+	count := s.merge(all...)
 	if readErr != nil {
 		probs = append(probs, Problem{File: file, Message: readErr.Error()})
 	}
@@ -159,22 +190,29 @@ func (s *Spans) readOne(file string, r io.Reader) (int, []Problem, string) {
 }
 
 // splitBlocks reads r (after head, already read) and sends blocks of whole
-// lines, numbered, to out.
-func splitBlocks(head []byte, r io.Reader, out chan<- block) error {
+// lines, numbered, to out, reusing the buffers that come back on free.
+func splitBlocks(head []byte, r io.Reader, out chan<- block, free <-chan []byte) error {
 	buf := head
 	line := 1
 	for {
 		cut := bytes.LastIndexByte(buf, '\n') + 1
+		rest := buf[cut:]
+		var next []byte
+		select {
+		case next = <-free:
+		default:
+		}
+		if cap(next) < max(blockSize, 2*len(rest)) {
+			next = make([]byte, 0, max(blockSize, 2*len(rest)))
+		}
+		next = append(next[:0], rest...) // before the worker may hand buf back
 		if cut > 0 {
 			b := block{data: buf[:cut], firstLine: line}
 			line += bytes.Count(b.data, []byte{'\n'})
 			out <- b
 		}
-		rest := buf[cut:]
-		next := make([]byte, len(rest), max(blockSize, 2*len(rest)))
-		copy(next, rest)
-		n, err := io.ReadFull(r, next[len(rest):cap(next)])
-		buf = next[:len(rest)+n]
+		n, err := io.ReadFull(r, next[len(next):cap(next)])
+		buf = next[:len(next)+n]
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			if len(buf) > 0 {
 				out <- block{data: buf, firstLine: line}
@@ -188,8 +226,8 @@ func splitBlocks(head []byte, r io.Reader, out chan<- block) error {
 }
 
 // decodeBlocks decodes the lines of the blocks it receives into spans with
-// a symbol table of its own.
-func decodeBlocks(file string, in <-chan block) result {
+// a symbol table of its own, and hands each block's buffer back on free.
+func decodeBlocks(file string, in <-chan block, free chan<- []byte) result {
 	res := result{tab: newSymtab()}
 	for b := range in {
 		line := b.firstLine
@@ -210,6 +248,10 @@ func decodeBlocks(file string, in <-chan block) result {
 			}
 			line++
 		}
+		select {
+		case free <- b.data[:0]:
+		default:
+		}
 	}
 	return res
 }
@@ -222,13 +264,14 @@ func (res *result) decodeLine(l []byte) error {
 		if err := decodeOTLP(l, res.tab, func(s *span) { spans = append(spans, *s) }); err != nil {
 			return err
 		}
-		res.spans = append(res.spans, spans...)
+		for i := range spans {
+			*res.add() = spans[i]
+		}
 		return nil
 	}
 	res.jsonl++
-	res.spans = append(res.spans, span{})
-	if err := decodeJSONL(l, &res.spans[len(res.spans)-1], res.tab); err != nil {
-		res.spans = res.spans[:len(res.spans)-1]
+	if err := decodeJSONL(l, res.add(), res.tab); err != nil {
+		res.drop()
 		return err
 	}
 	return nil
@@ -266,7 +309,7 @@ func (s *Spans) readDocument(file string, data []byte) (int, []Problem, string) 
 			break
 		}
 		if err == nil {
-			err = decodeOTLP(raw, res.tab, func(sp *span) { res.spans = append(res.spans, *sp) })
+			err = decodeOTLP(raw, res.tab, func(sp *span) { *res.add() = *sp })
 		}
 		if err != nil {
 			line := 1 + bytes.Count(data[:start], []byte{'\n'})
@@ -281,21 +324,30 @@ func (s *Spans) readDocument(file string, data []byte) (int, []Problem, string) 
 			probs = append(probs, Problem{File: file, Line: line, Message: err.Error()})
 		}
 	}
-	s.merge(res)
-	return len(res.spans), probs, "otlp-json"
+	return s.merge(res), probs, "otlp-json"
 }
 
-// merge adds a worker's spans, re-interning their symbols in s's table.
-func (s *Spans) merge(res result) {
-	remap := make([]sym, len(res.tab.strs))
-	for i, str := range res.tab.strs {
-		remap[i] = s.tab.intern(str)
+// merge adds the workers' spans, re-interning their symbols in s's table,
+// and returns how many it added.
+func (s *Spans) merge(all ...result) int {
+	n := 0
+	for i := range all {
+		n += all[i].len()
 	}
-	for i := range res.spans {
-		sp := &res.spans[i]
-		for d := range sp.dims {
-			sp.dims[d] = remap[sp.dims[d]]
+	s.spans = slices.Grow(s.spans, n)
+	for _, res := range all {
+		remap := make([]sym, len(res.tab.strs))
+		for i, str := range res.tab.strs {
+			remap[i] = s.tab.intern(str)
+		}
+		for _, c := range res.chunks {
+			for i := range c {
+				for d := range c[i].dims {
+					c[i].dims[d] = remap[c[i].dims[d]]
+				}
+			}
+			s.spans = append(s.spans, c...)
 		}
 	}
-	s.spans = append(s.spans, res.spans...)
+	return n
 }
