@@ -163,7 +163,7 @@ func provenanceSection(p *Provenance) section {
 	}
 	seen := map[string]bool{}
 	for _, c := range p.EnergySources {
-		note("energy source %q on %d spans", c.Value, c.Spans)
+		note("energy source %q on %s", c.Value, plural(c.Spans, "span"))
 		for _, part := range strings.Split(strings.TrimPrefix(c.Value, "+"), "+") {
 			if m, ok := sourceMeaning[part]; ok && !seen[part] {
 				seen[part] = true
@@ -172,7 +172,7 @@ func provenanceSection(p *Provenance) section {
 		}
 	}
 	if p.Unmeasured > 0 {
-		note("%d spans carry no energy (too short to be sampled, or sampling off)", p.Unmeasured)
+		note("%s no energy (too short to be sampled, or sampling off)", plural(p.Unmeasured, "span")+map[bool]string{true: " carries", false: " carry"}[p.Unmeasured == 1])
 	}
 	if len(p.JoulesBySource) > 0 {
 		keys := make([]string, 0, len(p.JoulesBySource))
@@ -187,22 +187,22 @@ func provenanceSection(p *Provenance) section {
 		note("energy by source: %s", strings.Join(parts, ", "))
 	}
 	if f := p.CO2eFactor; f != nil {
-		note("CO2e: PUE × grid intensity = %s gCO2e/kWh on the %d spans with local energy only; the spans record the product, not its factors: `tracegen doctor` on the machine that ran them prints the grid intensity, its source and the PUE", factorRange(f), f.Spans)
+		note("CO2e: PUE × grid intensity = %s gCO2e/kWh on %s with local energy only; the spans record the product, not its factors: `tracegen doctor` on the machine that ran them prints the grid intensity, its source and the PUE", factorRange(f), plural(f.Spans, "span"))
 	}
 	if f := p.WaterFactor; f != nil {
 		note("water: WUE + PUE × the grid's water intensity = %s L/kWh on the same spans", factorRange(f))
 	}
 	for _, c := range p.LLMMethods {
-		note("LLM footprint: %s on %d calls", c.Value, c.Spans)
+		note("LLM footprint: %s on %s", c.Value, plural(c.Spans, "call"))
 	}
 	for _, c := range p.LLMFootprintModels {
-		note("LLM footprint model or size class %q on %d calls", c.Value, c.Spans)
+		note("LLM footprint model or size class %q on %s", c.Value, plural(c.Spans, "call"))
 	}
 	for _, c := range p.LLMNotes {
-		note("LLM footprint assumed: %s (%d calls)", c.Value, c.Spans)
+		note("LLM footprint assumed: %s (%s)", c.Value, plural(c.Spans, "call"))
 	}
 	if p.LLMWithoutEstimate > 0 {
-		note("%d LLM calls have no footprint estimate (no token usage recorded)", p.LLMWithoutEstimate)
+		note("%s carry no footprint estimate (tracegen.footprint.method): they were not made through an SDK rule, llmhttp or genai.RecordLLMCall, or reported no token usage", plural(p.LLMWithoutEstimate, "LLM call"))
 	}
 	return s
 }
@@ -234,4 +234,12 @@ func formatMS(ms float64) string {
 		return formatNum(ms/1000) + " s"
 	}
 	return formatNum(ms) + " ms"
+}
+
+// plural says "1 span" or "3 spans".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const reportUsage = `usage: tracegen report [-format text|markdown|json|html] [-top N] [-budget key=value,...] FILE...
-       tracegen report -base RUN [-base RUN ...] -head RUN [-head RUN ...] [-fail-over 10%] [-format ...]
+       tracegen report -base RUN [-base RUN ...] -head RUN [-head RUN ...] [-fail-over 10%%] [-format ...]
 
 Summarizes spans written by the jsonl or json exporter, or OTLP/JSON; '-' reads
 stdin. A RUN is a file, or several files separated by commas. Exit status: 0,
