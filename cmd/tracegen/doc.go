@@ -15,6 +15,7 @@ Usage:
 	tracegen rules                                   list the built-in LLM call rules
 	tracegen doctor                                  report which energy sensors work here
 	tracegen version                                 print the version
+	tracegen report [flags] FILE...                  summarize spans: cost per function, test, model; budgets; diffs
 
 Flags go before the packages or the subcommand. Packages are go command
 patterns (./..., example.com/m/pkg). To name a package directory called go,
@@ -46,6 +47,21 @@ instrumentation; -strip takes it all out and gives back the original bytes.
 Files are written atomically (a temporary file in the same directory, with
 the original's permissions, renamed over it) and only when their bytes change.
 If any file of a package has an error, no file of that package is written.
+
+# Reports
+
+	tracegen report [-format text|markdown|json|html] [-top N] [-budget key=value,...] FILE...
+	tracegen report -base RUN ... -head RUN ... [-fail-over 10%]
+
+summarizes spans written by the jsonl or json exporter, or OTLP/JSON ('-' is
+stdin): totals, the top functions and models, tables per function, model,
+test, session, project and application, and where the figures came from.
+-budget co2e_g=5,energy_kwh=0.01,tokens=100000,errors=0 exits 1 with one line
+per exceeded budget. With -base and -head (each repeatable, one run each; a
+run of several files is a,b) it prints the change per function, test and model
+as medians with their range; -fail-over 10% exits 1 on an increase beyond it.
+A malformed line is reported as file:line: message and the rest is read; the
+exit status is then 2. docs/cli.md has the details and the JSON schema.
 
 # Overlay builds
 

@@ -186,6 +186,9 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		if err := ov.addTestMains(replace); err != nil {
 			return "", err
 		}
+		if err := ov.addTestSpans(replace); err != nil {
+			return "", err
+		}
 	}
 	if a.opts.verb {
 		for _, orig := range sortedKeys(replace) {

@@ -70,6 +70,7 @@ const usageText = `usage: tracegen [flags] [packages]          rewrite packages 
        tracegen [flags] go build|test|run|vet [go flags and arguments]
        tracegen rules                             list the built-in LLM call rules
        tracegen doctor                            report which energy sensors work here
+       tracegen report [flags] FILE...            summarize spans: cost per function, test, model; budgets; diffs
        tracegen version                           print the version
 
 Functions whose doc comment holds a //trace: directive get a span. Flags go
@@ -152,6 +153,11 @@ func (a *app) dispatch(rest []string) error {
 		default:
 			return a.doctorCommand()
 		}
+	case "report":
+		if err := a.noFlags(sub); err != nil {
+			return err
+		}
+		return a.reportCommand(rest[1:])
 	case "help":
 		newFlagSet(&options{}, a.stdout).Usage()
 		return nil
