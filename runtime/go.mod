@@ -3,6 +3,7 @@ module github.com/tracegen-dev/tracegen/runtime
 go 1.23
 
 require (
+	github.com/DataDog/datadog-go/v5 v5.9.1
 	github.com/NVIDIA/go-nvml v0.12.0-4
 	github.com/prometheus/client_golang v1.22.0
 	github.com/prometheus/client_model v0.6.1
@@ -14,6 +15,7 @@ require (
 )
 
 require (
+	github.com/Microsoft/go-winio v0.5.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-ole/go-ole v1.2.6 // indirect
