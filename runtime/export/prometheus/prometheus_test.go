@@ -286,3 +286,9 @@ func ExampleExporter_Gatherer() {
 	}
 	// Output: tracegen_spans_total 1
 }
+
+func TestLinked(t *testing.T) {
+	if pkg := export.OptInPackage("prometheus"); pkg != "" {
+		t.Errorf("OptInPackage(prometheus) = %q in a binary that links it", pkg)
+	}
+}
