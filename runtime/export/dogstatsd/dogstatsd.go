@@ -27,7 +27,8 @@
 // or unix:///path.sock), DD_AGENT_HOST with DD_DOGSTATSD_PORT (default
 // 8125), or [DefaultAddr]. The client is made at the first export, not
 // before; it aggregates counts for 2 s and sends datagrams every 100 ms from
-// goroutines of its own, which Shutdown stops after a last flush. Send
+// goroutines of its own, which Idle (when the span pipeline goes idle) and
+// Shutdown stop after a last flush; the next export makes a new client. Send
 // errors are counted and returned by the next export (the span pipeline
 // logs the first and counts them all); the program goes on. The client's
 // own telemetry metrics are turned off.
@@ -213,32 +214,43 @@ func (e *Exporter) takeErrors() error {
 	return fmt.Errorf("dogstatsd exporter: %d send errors, the last: %w", n, e.lastErr)
 }
 
+// Idle flushes and closes the client while the span pipeline is idle, so
+// that an idle program has none of its goroutines; the next Export makes a
+// new one.
+func (e *Exporter) Idle(ctx context.Context) error {
+	return errors.Join(e.closeClient(ctx, false), e.takeErrors())
+}
+
 // Shutdown flushes and closes the client within ctx and writes the report
 // when TRACEGEN_METRICS_REPORT asks for it.
 func (e *Exporter) Shutdown(ctx context.Context) error {
-	e.mu.Lock()
-	e.shutdown = true
-	c := e.client
-	e.client = nil
-	e.mu.Unlock()
-	var errs []error
-	if c != nil {
-		done := make(chan error, 1)
-		go func() { done <- c.Close() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				errs = append(errs, fmt.Errorf("dogstatsd exporter: close: %w", err))
-			}
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("dogstatsd exporter: close: %w", ctx.Err()))
-		}
-	}
-	if err := e.takeErrors(); err != nil {
-		errs = append(errs, err)
-	}
+	errs := []error{e.closeClient(ctx, true), e.takeErrors()}
 	if err := e.agg.Finish(); err != nil {
 		errs = append(errs, fmt.Errorf("dogstatsd exporter: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// closeClient closes the client, if any, waiting for it until ctx is done;
+// with shutdown set no client is made again.
+func (e *Exporter) closeClient(ctx context.Context, shutdown bool) error {
+	e.mu.Lock()
+	e.shutdown = e.shutdown || shutdown
+	c := e.client
+	e.client = nil
+	e.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("dogstatsd exporter: close: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("dogstatsd exporter: close: %w", ctx.Err())
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/export/metrics"
 	"github.com/tracegen-dev/tracegen/runtime/export/metrics/metricstest"
@@ -291,5 +293,35 @@ func TestFailures(t *testing.T) {
 	}
 	if err := errors.Join(errs...); err == nil || !strings.Contains(err.Error(), "send errors") {
 		t.Errorf("sends to a closed port: %v", err)
+	}
+}
+
+// TestIdle: Idle flushes and closes the client, leaving no goroutine of
+// it, and the next export makes a new one.
+func TestIdle(t *testing.T) {
+	addr, read := listen(t)
+	e := New(Options{Addr: addr})
+	var _ export.Idler = e
+	for i, name := range []string{"before-idle", "after-idle"} {
+		r := &record.Record{Name: name, SpanID: record.SpanID{byte(i + 1)}, Start: time.Now(), End: time.Now()}
+		if err := e.Export(context.Background(), []*record.Record{r}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Idle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := goleak.Find(); err != nil {
+			t.Fatalf("after Idle: %v", err)
+		}
+		found := false
+		for _, l := range read() {
+			found = found || (l.name == metrics.Spans.StatsD && strings.Contains(l.tags, "span_name:"+name))
+		}
+		if !found {
+			t.Errorf("%s: the span's count was not flushed by Idle", name)
+		}
+	}
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
