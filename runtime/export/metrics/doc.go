@@ -20,9 +20,8 @@
 // is right for one span and wrong for a counter: summed over span names,
 // the parents would count their children again. The aggregator therefore
 // counts for each span its impact minus that of its children which ended
-// before it, remembered from the children's records (at most
-// [maxPendingParents] parents at once; spans arrive in the order they
-// ended, children first). Summed over every series, the energy counter is
+// before it, remembered from the children's records (for at most 8192
+// parents at once; spans arrive in the order they ended, children first). Summed over every series, the energy counter is
 // then the energy attributed to spans, counted once.
 //
 // Cardinality. Span names and models come from the program, so the number
