@@ -129,14 +129,11 @@ func (a *Aggregator) admit(l Labels) Labels {
 		a.overflowed++
 		return Overflow
 	}
-	// Own copies: record strings may share memory the pipeline recycles.
-	s := Labels{
-		SpanName: strings.Clone(cleanLabel(l.SpanName)),
-		SpanType: l.SpanType,
-		Status:   l.Status,
-		Model:    strings.Clone(cleanLabel(l.Model)),
-	}
-	a.series[l] = s
+	// Own copies, for the key too: record strings may share memory the
+	// pipeline recycles. Type and status names are constants.
+	key := Labels{SpanName: strings.Clone(l.SpanName), SpanType: l.SpanType, Status: l.Status, Model: strings.Clone(l.Model)}
+	s := Labels{SpanName: cleanLabel(key.SpanName), SpanType: l.SpanType, Status: l.Status, Model: cleanLabel(key.Model)}
+	a.series[key] = s
 	return s
 }
 
