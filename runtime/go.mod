@@ -7,7 +7,7 @@ require (
 	github.com/NVIDIA/go-nvml v0.12.0-4
 	github.com/prometheus/client_golang v1.20.5
 	github.com/prometheus/client_model v0.6.1
-	github.com/prometheus/common v0.60.1
+	github.com/prometheus/common v0.55.0
 	github.com/rogpeppe/go-internal v1.14.1
 	github.com/shirou/gopsutil/v4 v4.24.5
 	go.opentelemetry.io/otel/trace v1.0.0
@@ -31,5 +31,5 @@ require (
 	go.opentelemetry.io/otel v1.0.0 // indirect
 	golang.org/x/sys v0.26.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
-	google.golang.org/protobuf v1.36.5 // indirect
+	google.golang.org/protobuf v1.34.2 // indirect
 )
