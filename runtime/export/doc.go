@@ -12,7 +12,10 @@
 // Exporters are found by name through an open registry ([Register]):
 // TRACEGEN_EXPORTER=stdout,jsonl builds one exporter per name. A package
 // that adds an exporter registers it from an init func, and a program links
-// it with a blank import.
+// it with a blank import. The metrics exporters are such packages,
+// runtime/export/prometheus and runtime/export/dogstatsd (they link client
+// libraries); naming one in a binary that does not link it prints the
+// import to add ([OptInPackage]).
 //
 // Writing an exporter takes a few lines:
 //

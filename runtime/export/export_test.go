@@ -338,3 +338,25 @@ func TestTeeIdle(t *testing.T) {
 		t.Errorf("Idle reached %d and %d exporters, want 1 and 1", a.n, b.n)
 	}
 }
+
+// TestOptInPackage: opt-in exporters not linked name their package, which
+// exists in this module and registers that name; linked or unknown names
+// give "".
+func TestOptInPackage(t *testing.T) {
+	const module = "github.com/tracegen-dev/tracegen/runtime/"
+	for name, pkg := range optIn {
+		if got := OptInPackage(name); got != pkg {
+			t.Errorf("OptInPackage(%q) = %q, want %q", name, got, pkg)
+		}
+		dir := filepath.Join("..", strings.TrimPrefix(pkg, module))
+		src, err := os.ReadFile(filepath.Join(dir, filepath.Base(dir)+".go"))
+		if err != nil || !strings.Contains(string(src), fmt.Sprintf("export.Register(%q,", name)) {
+			t.Errorf("%s does not register %q: %v", dir, name, err)
+		}
+	}
+	for _, name := range []string{"stdout", "bogus"} {
+		if got := OptInPackage(name); got != "" {
+			t.Errorf("OptInPackage(%q) = %q, want \"\"", name, got)
+		}
+	}
+}

@@ -89,6 +89,24 @@ func Lookup(name string) (Factory, bool) {
 	return f, ok
 }
 
+// optIn maps the exporters that live in packages of their own, linked by
+// a blank import, to those packages.
+var optIn = map[string]string{
+	"prometheus": "github.com/tracegen-dev/tracegen/runtime/export/prometheus",
+	"dogstatsd":  "github.com/tracegen-dev/tracegen/runtime/export/dogstatsd",
+}
+
+// OptInPackage returns the import path of the package that registers the
+// exporter name when that exporter is one tracegen provides opt-in (linked
+// by a blank import of the package, because of its dependencies) and this
+// binary does not link it; otherwise "".
+func OptInPackage(name string) string {
+	if _, ok := Lookup(name); ok {
+		return ""
+	}
+	return optIn[name]
+}
+
 // Names returns the registered exporter names, sorted.
 func Names() []string {
 	regMu.RLock()
