@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +18,9 @@ import (
 // testCaseKey is the attribute that names the test a span ran under:
 // OpenTelemetry's test.case.name, which `tracegen report` groups by.
 const testCaseKey = "test.case.name"
+
+// tracetestPath is the runtime's test kit, whose EndTest ends a test's span.
+var tracetestPath = path.Dir(instrument.RuntimePath) + "/tracetest"
 
 // addTestSpans gives every test of the packages whose tests `tracegen go
 // test` runs a span named after it (t.Name(), so subtests are named
@@ -94,6 +98,10 @@ func testSpans(path string, src []byte) (out []byte, ok bool, err error) {
 		alias += "_"
 	}
 	span := alias + "_span"
+	kit := alias + "kit"
+	for used[kit] || mentions(f, kit) {
+		kit += "_"
+	}
 	var offs []int
 	var tparams []string
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -123,12 +131,15 @@ func testSpans(path string, src []byte) (out []byte, ok bool, err error) {
 		off  int
 		text string
 	}
-	edits := []edit{{fset.Position(f.Name.End()).Offset, "; import " + alias + " " + strconv.Quote(instrument.RuntimePath)}}
+	// No function literal is added: it would renumber the test's own
+	// (TestX.func1 becomes TestX.func2), which tests that check caller
+	// names see.
+	edits := []edit{{fset.Position(f.Name.End()).Offset, "; import (" + alias + " " + strconv.Quote(instrument.RuntimePath) +
+		"; " + kit + " " + strconv.Quote(tracetestPath) + ")"}}
 	for i, off := range offs {
 		t := tparams[i]
 		edits = append(edits, edit{off, " " + span + " := " + alias + ".Begin(" + t + ".Name(), " + alias +
-			".WithInherited(" + strconv.Quote(testCaseKey) + ", " + t + ".Name())); defer func() { if " + t +
-			".Failed() { " + span + ".MarkFailed(\"test failed\") }; " + span + ".End() }();"})
+			".WithInherited(" + strconv.Quote(testCaseKey) + ", " + t + ".Name())); defer " + kit + ".EndTest(" + span + ", " + t + ");"})
 	}
 	sort.Slice(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
 	out = append([]byte(nil), src...)

@@ -195,3 +195,24 @@ func TestRecorderWithConfig(t *testing.T) {
 		t.Error("MemoryExporter is the extra exporter, not the recorder's")
 	}
 }
+
+func TestEndTest(t *testing.T) {
+	rec := tracetest.NewRecorder(t)
+	for _, failed := range []bool{false, true} {
+		rec.Reset()
+		s := trace.Begin("TestX")
+		tracetest.EndTest(s, failedTB{failed: failed})
+		r := rec.Only()
+		if got := r.Status == record.StatusError; got != failed {
+			t.Errorf("failed=%v: span status %v", failed, r.Status)
+		}
+	}
+}
+
+// failedTB is a testing.TB whose Failed reports failed.
+type failedTB struct {
+	testing.TB
+	failed bool
+}
+
+func (f failedTB) Failed() bool { return f.failed }
