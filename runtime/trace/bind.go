@@ -19,6 +19,9 @@ import (
 // few hundred nanoseconds per call. A nil span, a nil f or a non-function F
 // returns f unchanged.
 func Bind[F any](s *Span, f F) F {
+	if s == &unsampledBelow {
+		s = currentOf(curGoid()) // the unsampled span it stands for
+	}
 	if s == nil {
 		return f
 	}

@@ -51,10 +51,11 @@ func (d *Definition) StartContext(ctx context.Context) (context.Context, *Span) 
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return ctx, nil
 	}
-	if s := startSlow(ctx, d.name, d.opts); s != nil {
-		return s.context(), s
+	s := startSlow(ctx, d.name, d.opts)
+	if s == nil || s == &unsampledBelow {
+		return ctx, s
 	}
-	return ctx, nil
+	return s.context(), s
 }
 
 // Begin starts a span of d for a function without a context parameter, as

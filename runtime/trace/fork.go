@@ -80,6 +80,11 @@ func Fork[F any](s *Span, f F) F {
 // fork records s as forked at pc on the calling goroutine.
 func (s *Span) fork(pc uintptr) {
 	g := curGoid()
+	if s == &unsampledBelow {
+		if s = currentOf(g); s == nil {
+			return
+		}
+	}
 	forks.mu.Lock()
 	if forks.m == nil {
 		forks.m = make(map[int64]*forkList)

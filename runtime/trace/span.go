@@ -154,16 +154,26 @@ func (s *Span) IsRecording() bool {
 	return !s.ended
 }
 
-// TraceID returns the span's trace id (zero for nil).
+// TraceID returns the span's trace id (zero for nil). A span started
+// beneath an unsampled one records nothing and has no identity of its own:
+// it answers, on the goroutine that runs it, with the unsampled ancestor's
+// trace id (the one propagated to other services).
 func (s *Span) TraceID() record.TraceID {
+	if s == &unsampledBelow {
+		s = currentOf(curGoid()) // the unsampled span it stands for
+	}
 	if s == nil {
 		return record.TraceID{}
 	}
 	return s.traceID
 }
 
-// SpanID returns the span's id (zero for nil).
+// SpanID returns the span's id (zero for nil; for a span beneath an
+// unsampled one, its unsampled ancestor's, as TraceID).
 func (s *Span) SpanID() record.SpanID {
+	if s == &unsampledBelow {
+		s = currentOf(curGoid())
+	}
 	if s == nil {
 		return record.SpanID{}
 	}

@@ -28,10 +28,11 @@ func Start(ctx context.Context, name string, opts ...StartOption) (context.Conte
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return ctx, nil
 	}
-	if s := startSlow(ctx, name, opts); s != nil {
-		return s.context(), s
+	s := startSlow(ctx, name, opts)
+	if s == nil || s == &unsampledBelow {
+		return ctx, s
 	}
-	return ctx, nil
+	return s.context(), s
 }
 
 // startSlow starts a span from ctx, or returns nil when tracing is off.
@@ -81,8 +82,25 @@ func beginSlow(name string, opts []StartOption) *Span {
 
 // newSpan allocates and starts a span (the only allocation of Start when
 // the span has at most nInlineAttrs attributes and no inherited ones).
+// unsampledBelow is the span of every span started beneath an unsampled
+// one: an unsampled trace records nothing, so its descendants need no
+// allocation, no ids and no place in the goroutine's current-span stack
+// (the unsampled ancestor stays current, and their own descendants find it
+// there or in their context). It is ended already, so every method is a
+// no-op; Start returns the caller's context with it, Fork and Bind use the
+// goroutine's current span in its place.
+var unsampledBelow = Span{ended: true, rec: &unsampledRec, parentCtx: context.Background()}
+
 func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption, fromCtx bool) *Span {
 	p.ensureStarted()
+	goid := curGoid()
+	// Read the current span now, publish s only once it is fully built:
+	// the energy sampler reads current spans from other goroutines.
+	prev := currentOf(goid)
+	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx)
+	if parent != nil && !parent.node.Sampled {
+		return &unsampledBelow // see its doc: no allocation, nothing current
+	}
 	var s *Span
 	if p.pool {
 		s = &Span{}
@@ -93,13 +111,8 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.rec.Attrs = sd.data.attrBuf[:0]
 	}
 	s.p, s.parentCtx, s.name = p, ctx, name
-	s.node.Goid = curGoid()
-	// Read the current span now, publish s only once it is fully built:
-	// the energy sampler reads current spans from other goroutines.
-	prev := currentOf(s.node.Goid)
+	s.node.Goid = goid
 	s.prev = prev
-
-	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx)
 
 	var traceID record.TraceID
 	var parentID record.SpanID
@@ -352,6 +365,9 @@ func (s *Span) endIfUnwound() bool {
 	if !unwinding() {
 		return false
 	}
+	if s == &unsampledBelow {
+		return true // nothing to record or end
+	}
 	k := classifyUnwind(1)
 	if k == unwindReturn {
 		return false
@@ -420,6 +436,9 @@ func (s *Span) recordUnwindingPanic() {
 }
 
 func (s *Span) end() {
+	if s == &unsampledBelow {
+		return
+	}
 	// Pop first: popping is idempotent, and it must not nest inside s.mu
 	// (the energy sampler visits current spans under the shard locks).
 	popCurrent(s)
@@ -495,7 +514,7 @@ func (s *Span) finishImpact() {
 // Deprecated: generated code now defers Return.
 func (s *Span) Finish(err error, recovered any) {
 	if recovered != nil {
-		if s != nil {
+		if s != nil && s != &unsampledBelow {
 			s.RecordPanic(recovered)
 			outermost := s.prev == nil || s.prev.node.Goid != s.node.Goid
 			s.end()
