@@ -338,3 +338,25 @@ func TestTeeIdle(t *testing.T) {
 		t.Errorf("Idle reached %d and %d exporters, want 1 and 1", a.n, b.n)
 	}
 }
+
+// TestNotLinked: an exporter that lives in a package of its own, when the
+// program does not link it, is found with a factory whose error says how
+// to link it, and is not listed among the registered names.
+func TestNotLinked(t *testing.T) {
+	f, ok := Lookup("otlp")
+	if !ok {
+		t.Fatal("Lookup(otlp) found nothing")
+	}
+	_, err := f()
+	var nl *NotLinkedError
+	if !errors.As(err, &nl) || nl.Path != "github.com/tracegen-dev/tracegen/runtime/export/otlp" ||
+		!strings.Contains(err.Error(), `add import _ "github.com/tracegen-dev/tracegen/runtime/export/otlp"`) {
+		t.Errorf("error %v, want a NotLinkedError naming the import", err)
+	}
+	if strings.Contains(strings.Join(Names(), ","), "otlp") {
+		t.Errorf("Names() = %v lists an exporter that is not linked", Names())
+	}
+	if _, ok := Lookup("nosuch"); ok {
+		t.Error("Lookup(nosuch) found a factory")
+	}
+}
