@@ -53,8 +53,26 @@ type queued struct {
 type converter struct {
 	lastRes []record.Attr // the slice last converted (compared by identity)
 	res     *resourcepb.Resource
-	kvs     []commonpb.KeyValue // slab of the current batch
-	vals    []commonpb.AnyValue
+	// Slabs: attributes are allocated 256 at a time.
+	kvs  slab[commonpb.KeyValue]
+	vals slab[commonpb.AnyValue]
+	strs slab[commonpb.AnyValue_StringValue]
+	ints slab[commonpb.AnyValue_IntValue]
+	dbls slab[commonpb.AnyValue_DoubleValue]
+}
+
+// slab hands out pointers into arrays of 256 values, one allocation each,
+// rather than one allocation per value. An array lives as long as any of
+// its values is queued.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) next() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, 256)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
 }
 
 func sameSlice(a, b []record.Attr) bool {
@@ -78,39 +96,31 @@ func (c *converter) resource(attrs []record.Attr) *resourcepb.Resource {
 	return r
 }
 
-// kv returns a KeyValue from the current slab.
 func (c *converter) kv(k string, v record.Value) *commonpb.KeyValue {
-	if len(c.kvs) == 0 {
-		c.kvs = make([]commonpb.KeyValue, 256)
-	}
-	kv := &c.kvs[0]
-	c.kvs = c.kvs[1:]
+	kv := c.kvs.next()
 	kv.Key = k
 	kv.Value = c.value(v)
 	return kv
-}
-
-func (c *converter) anyValue() *commonpb.AnyValue {
-	if len(c.vals) == 0 {
-		c.vals = make([]commonpb.AnyValue, 256)
-	}
-	v := &c.vals[0]
-	c.vals = c.vals[1:]
-	return v
 }
 
 // value converts a record value: scalars as such, slices and arrays as
 // array values, maps with string keys as key-value lists, []byte as bytes,
 // and anything else as its JSON text (as the JSONL record has it).
 func (c *converter) value(v record.Value) *commonpb.AnyValue {
-	av := c.anyValue()
+	av := c.vals.next()
 	switch v.Kind() {
 	case record.ValueString:
-		av.Value = &commonpb.AnyValue_StringValue{StringValue: v.Str()}
+		x := c.strs.next()
+		x.StringValue = v.Str()
+		av.Value = x
 	case record.ValueInt64:
-		av.Value = &commonpb.AnyValue_IntValue{IntValue: v.Int64()}
+		x := c.ints.next()
+		x.IntValue = v.Int64()
+		av.Value = x
 	case record.ValueFloat64:
-		av.Value = &commonpb.AnyValue_DoubleValue{DoubleValue: v.Float64()}
+		x := c.dbls.next()
+		x.DoubleValue = v.Float64()
+		av.Value = x
 	case record.ValueBool:
 		av.Value = &commonpb.AnyValue_BoolValue{BoolValue: v.Bool()}
 	default:
@@ -188,28 +198,32 @@ func unixNano(t time.Time) uint64 {
 	return uint64(t.UnixNano())
 }
 
+// spanAlloc is what span allocates per record.
+type spanAlloc struct {
+	span   tracepb.Span
+	status tracepb.Status
+	ids    [32]byte // trace, span and parent span id
+}
+
 // span converts one record. Attributes are the inherited ones, then the
 // span's own (a key keeps its last value, as in the JSONL record), then
 // the record fields OpenTelemetry has no place for.
 func (c *converter) span(r *record.Record) *tracepb.Span {
-	// One buffer holds the three ids; records are recycled after Export,
-	// so nothing may point into r.
-	ids := make([]byte, 32)
-	copy(ids, r.TraceID[:])
-	copy(ids[16:], r.SpanID[:])
-	s := &tracepb.Span{
-		TraceId:           ids[:16:16],
-		SpanId:            ids[16:24:24],
-		Name:              r.Name,
-		Kind:              tracepb.Span_SPAN_KIND_INTERNAL,
-		StartTimeUnixNano: unixNano(r.Start),
-		EndTimeUnixNano:   unixNano(r.End),
-		Flags:             flagSampled | flagHasIsRem,
-		Status:            &tracepb.Status{Message: r.StatusMsg},
-	}
+	// One allocation holds the span, its status and its three ids; records
+	// are recycled after Export, so nothing may point into r.
+	a := &spanAlloc{}
+	copy(a.ids[:], r.TraceID[:])
+	copy(a.ids[16:], r.SpanID[:])
+	s := &a.span
+	s.TraceId, s.SpanId = a.ids[:16:16], a.ids[16:24:24]
+	s.Name, s.Kind = r.Name, tracepb.Span_SPAN_KIND_INTERNAL
+	s.StartTimeUnixNano, s.EndTimeUnixNano = unixNano(r.Start), unixNano(r.End)
+	s.Flags = flagSampled | flagHasIsRem
+	a.status.Message = r.StatusMsg
+	s.Status = &a.status
 	if r.ParentSpanID.IsValid() {
-		copy(ids[24:], r.ParentSpanID[:])
-		s.ParentSpanId = ids[24:32:32]
+		copy(a.ids[24:], r.ParentSpanID[:])
+		s.ParentSpanId = a.ids[24:32:32]
 		if r.RemoteParent {
 			s.Flags |= flagIsRemote
 		}
@@ -237,7 +251,13 @@ func (c *converter) span(r *record.Record) *tracepb.Span {
 }
 
 func (c *converter) attrs(r *record.Record) []*commonpb.KeyValue {
-	n := len(r.Inherited) + len(r.Attrs) + len(r.Input) + len(r.Output) + 9
+	n := len(r.Inherited) + len(r.Attrs) + len(r.Input) + len(r.Output) + 1
+	if len(r.Tags) > 0 {
+		n++
+	}
+	if !r.Impact.IsZero() {
+		n += 4 + int(record.NumEnergySources)
+	}
 	out := make([]*commonpb.KeyValue, 0, n)
 	all := func(i int) record.Attr {
 		if i < len(r.Inherited) {
