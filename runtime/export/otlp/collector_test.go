@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -134,12 +135,35 @@ func (c *collector) stop() {
 	}
 }
 
-// spans stops the Collector and returns what its file exporter wrote.
-func (c *collector) spans() []gotSpan {
+// waitSpans waits until the file exporter has written at least n spans
+// (it flushes every 50 ms). Reading the file while the Collector runs does
+// not depend on its shutdown, which loses its buffer if SIGTERM comes
+// before it installed its signal handler.
+func (c *collector) waitSpans(n int) {
 	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, _ := os.ReadFile(c.out)
+		if i := bytes.LastIndexByte(data, '\n'); i >= 0 && len(fromJSON(c.t, data[:i+1])) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the Collector wrote fewer than %d spans to %s; its log:\n%s", n, c.out, c.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// spans waits for n spans, stops the Collector and returns all it wrote.
+func (c *collector) spans(n int) []gotSpan {
+	c.t.Helper()
+	c.waitSpans(n)
 	c.stop()
+	if st := c.cmd.ProcessState; !st.Exited() {
+		c.t.Errorf("the Collector did not shut down gracefully: %v\n%s", st, c.logs)
+	}
 	data, err := os.ReadFile(c.out)
-	if err != nil && !os.IsNotExist(err) {
+	if err != nil {
 		c.t.Fatal(err)
 	}
 	return fromJSON(c.t, data)
@@ -167,7 +191,7 @@ func TestCollector(t *testing.T) {
 			if err := shutdown(t, e); err != nil {
 				t.Fatalf("%v\n%s", err, log)
 			}
-			compareSpans(t, c.spans(), wantFixture())
+			compareSpans(t, c.spans(3), wantFixture())
 			if st := e.Stats(); st.Sent != 3 || st.Requests != 1 {
 				t.Errorf("stats %+v", st)
 			}
@@ -198,7 +222,7 @@ func TestCollectorRestart(t *testing.T) {
 		e.Export(context.Background(), spans(i, i+10))
 	}
 	waitFor(t, "the first 50 spans", func() bool { return e.Stats().Sent == 50 })
-	before := first.spans() // stops it
+	before := first.spans(50) // stops it
 
 	for i := 50; i < 100; i += 10 {
 		e.Export(context.Background(), spans(i, i+10))
@@ -212,7 +236,7 @@ func TestCollectorRestart(t *testing.T) {
 	if err := shutdown(t, e); err != nil {
 		t.Fatal(err)
 	}
-	after := second.spans()
+	after := second.spans(50)
 
 	count := map[string]int{}
 	for _, s := range append(before, after...) {

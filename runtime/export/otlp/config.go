@@ -54,7 +54,8 @@ type Config struct {
 	// BatchSize is the most spans sent in one request.
 	BatchSize int
 	// Blocking makes Export wait for room in the queue instead of
-	// dropping (TRACEGEN_BLOCKING, like the span pipeline).
+	// dropping (TRACEGEN_BLOCKING, like the span pipeline), while the
+	// endpoint takes spans; see Exporter.Export.
 	Blocking bool
 	// MinBackoff and MaxBackoff bound the delay between retries.
 	MinBackoff, MaxBackoff time.Duration

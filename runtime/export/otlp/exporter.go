@@ -49,6 +49,7 @@ type Exporter struct {
 	running   bool            // a sender goroutine is running
 	closing   bool            // Shutdown began: no more Export
 	idleAsked bool            // Idle came while sending: close connections when done
+	failing   bool            // the latest request failed: Blocking does not wait
 	closingCh chan struct{}   // closed when Shutdown begins
 	deadline  time.Time       // Shutdown's; set before closingCh is closed
 	stop      context.Context // cancelled when Shutdown gives up waiting
@@ -107,8 +108,10 @@ var errShutDown = errors.New("otlp exporter: already shut down")
 
 // Export converts records and queues them for the sender. It does not wait
 // for the network: when the queue is full the spans that do not fit are
-// dropped and counted, or, with Config.Blocking, Export waits for room
-// until ctx is done.
+// dropped and counted. With Config.Blocking it waits for room instead, but
+// only while the endpoint takes spans: once a request has failed (and
+// until one succeeds) it drops as without Blocking, so an endpoint that is
+// down never stalls the program.
 func (e *Exporter) Export(ctx context.Context, records []*record.Record) error {
 	e.mu.Lock()
 	if e.closing {
@@ -138,7 +141,7 @@ func (e *Exporter) Export(ctx context.Context, records []*record.Record) error {
 	}
 	e.mu.Lock()
 	for _, q := range spans {
-		for e.cfg.Blocking && len(e.queue) >= e.cfg.QueueSize && !e.closing && ctx.Err() == nil {
+		for e.cfg.Blocking && len(e.queue) >= e.cfg.QueueSize && !e.closing && !e.failing && ctx.Err() == nil {
 			e.startSender()
 			e.cond.Wait()
 		}
@@ -159,6 +162,17 @@ func (e *Exporter) Export(ctx context.Context, records []*record.Record) error {
 	return nil
 }
 
+// setFailing records whether the latest request failed and wakes the
+// exports waiting for room, which stop waiting while it fails.
+func (e *Exporter) setFailing(failing bool) {
+	e.mu.Lock()
+	if e.failing != failing {
+		e.failing = failing
+		e.cond.Broadcast()
+	}
+	e.mu.Unlock()
+}
+
 // startSender starts the sender goroutine unless it runs; e.mu is held.
 func (e *Exporter) startSender() {
 	if !e.running {
@@ -174,7 +188,7 @@ func (e *Exporter) run() {
 	for {
 		e.mu.Lock()
 		if len(e.queue) == 0 || e.stop.Err() != nil {
-			lost := len(e.queue)
+			e.count(cFailed, len(e.queue)) // shutting down: what is left is lost
 			clear(e.queue)
 			e.queue = e.queue[:0]
 			e.running = false
@@ -182,7 +196,6 @@ func (e *Exporter) run() {
 			e.idleAsked = false
 			e.cond.Broadcast()
 			e.mu.Unlock()
-			e.count(cFailed, lost)
 			if idle {
 				e.closeIdle()
 			}
@@ -222,6 +235,10 @@ func (e *Exporter) closeIdle() {
 	}
 }
 
+// shutdownMargin is how much earlier than its deadline Shutdown stops
+// waiting (at most a tenth of the time it has).
+const shutdownMargin = 100 * time.Millisecond
+
 // ErrUndelivered is wrapped by Shutdown's error when spans could not be
 // delivered before its deadline or because the endpoint failed.
 var ErrUndelivered = errors.New("spans not delivered")
@@ -244,8 +261,15 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
 		defer cancel()
 	}
+	// Give up a little before the deadline, so that the caller (the span
+	// pipeline, bounded by the same ctx) gets this exporter's answer in
+	// time and reports one line, not two.
+	deadline, _ := ctx.Deadline()
+	deadline = deadline.Add(-min(time.Until(deadline)/10, shutdownMargin))
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	e.closing = true
-	e.deadline, _ = ctx.Deadline()
+	e.deadline = deadline
 	close(e.closingCh)
 	e.cond.Broadcast()
 	e.mu.Unlock()

@@ -510,3 +510,25 @@ func TestWarnerOncePerInterval(t *testing.T) {
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 }
+
+// TestBlockingOutage: with Config.Blocking, an endpoint that is down does
+// not stall Export: once a request failed, spans that do not fit are
+// dropped.
+func TestBlockingOutage(t *testing.T) {
+	e, _ := newExporter(t, Config{Endpoint: "http://" + freeAddr(t) + "/v1/traces", QueueSize: 8, BatchSize: 4, Blocking: true})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			e.Export(context.Background(), fixture())
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Export blocked on an endpoint that is down")
+	}
+	if st := e.Stats(); st.Dropped == 0 || st.Sent != 0 {
+		t.Errorf("stats %+v, want drops", st)
+	}
+}

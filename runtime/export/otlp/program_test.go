@@ -98,7 +98,7 @@ func TestProgramToCollector(t *testing.T) {
 			if r.stdout != "hello from the program\n" || r.code != 3 || r.stderr != "" {
 				t.Fatalf("program: stdout %q, exit code %d, stderr %q", r.stdout, r.code, r.stderr)
 			}
-			checkProgramTrace(t, c.spans())
+			checkProgramTrace(t, c.spans(4))
 		})
 	}
 }
