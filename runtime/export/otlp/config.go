@@ -23,7 +23,7 @@ const (
 	DefaultEndpoint        = "http://localhost:4318/v1/traces"
 	DefaultTimeout         = 10 * time.Second // per request (OTEL_EXPORTER_OTLP_TIMEOUT)
 	DefaultShutdownTimeout = 5 * time.Second  // final flush when Shutdown's ctx has no deadline
-	DefaultQueueSize       = 8192             // spans waiting to be sent (TRACEGEN_OTLP_QUEUE_SIZE)
+	DefaultQueueSize       = 2048             // spans waiting to be sent (TRACEGEN_OTLP_QUEUE_SIZE)
 	DefaultBatchSize       = 512              // spans per request (TRACEGEN_OTLP_BATCH_SIZE)
 	DefaultMinBackoff      = 500 * time.Millisecond
 	DefaultMaxBackoff      = 30 * time.Second
