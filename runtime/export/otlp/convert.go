@@ -3,7 +3,9 @@ package otlp
 import (
 	"reflect"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -75,6 +77,15 @@ func (s *slab[T]) next() *T {
 	return p
 }
 
+// validUTF8 replaces invalid UTF-8 with U+FFFD: protobuf refuses to encode
+// such strings, and one would lose its whole batch.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
 func sameSlice(a, b []record.Attr) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
@@ -98,7 +109,7 @@ func (c *converter) resource(attrs []record.Attr) *resourcepb.Resource {
 
 func (c *converter) kv(k string, v record.Value) *commonpb.KeyValue {
 	kv := c.kvs.next()
-	kv.Key = k
+	kv.Key = validUTF8(k)
 	kv.Value = c.value(v)
 	return kv
 }
@@ -111,7 +122,7 @@ func (c *converter) value(v record.Value) *commonpb.AnyValue {
 	switch v.Kind() {
 	case record.ValueString:
 		x := c.strs.next()
-		x.StringValue = v.Str()
+		x.StringValue = validUTF8(v.Str())
 		av.Value = x
 	case record.ValueInt64:
 		x := c.ints.next()
@@ -216,10 +227,10 @@ func (c *converter) span(r *record.Record) *tracepb.Span {
 	copy(a.ids[16:], r.SpanID[:])
 	s := &a.span
 	s.TraceId, s.SpanId = a.ids[:16:16], a.ids[16:24:24]
-	s.Name, s.Kind = r.Name, tracepb.Span_SPAN_KIND_INTERNAL
+	s.Name, s.Kind = validUTF8(r.Name), tracepb.Span_SPAN_KIND_INTERNAL
 	s.StartTimeUnixNano, s.EndTimeUnixNano = unixNano(r.Start), unixNano(r.End)
 	s.Flags = flagSampled | flagHasIsRem
-	a.status.Message = r.StatusMsg
+	a.status.Message = validUTF8(r.StatusMsg)
 	s.Status = &a.status
 	if r.ParentSpanID.IsValid() {
 		copy(a.ids[24:], r.ParentSpanID[:])
@@ -239,7 +250,7 @@ func (c *converter) span(r *record.Record) *tracepb.Span {
 		evs := make([]tracepb.Span_Event, len(r.Events))
 		s.Events = make([]*tracepb.Span_Event, len(r.Events))
 		for i, e := range r.Events {
-			evs[i].Name, evs[i].TimeUnixNano = e.Name, unixNano(e.Time)
+			evs[i].Name, evs[i].TimeUnixNano = validUTF8(e.Name), unixNano(e.Time)
 			evs[i].Attributes = make([]*commonpb.KeyValue, len(e.Attrs))
 			for j, a := range e.Attrs {
 				evs[i].Attributes[j] = c.kv(a.Key, a.Value)

@@ -532,3 +532,28 @@ func TestBlockingOutage(t *testing.T) {
 		t.Errorf("stats %+v, want drops", st)
 	}
 }
+
+// TestOddContent: invalid UTF-8 does not lose the batch (protobuf refuses
+// it, so it is replaced), and a batch over the body limit is split.
+func TestOddContent(t *testing.T) {
+	defer func(m int) { maxBody = m }(maxBody)
+	maxBody = 4000
+	rc := newReceiver(t, nil)
+	e, log := newExporter(t, Config{Endpoint: rc.url()})
+	recs := fixture()
+	recs[0].Name = "bad \xff name"
+	recs[1].Attrs = append(recs[1].Attrs, record.String("big", strings.Repeat("x", 3000)))
+	e.Export(context.Background(), recs)
+	if err := shutdown(t, e); err != nil {
+		t.Fatal(err)
+	}
+	n, spans, _ := rc.snapshot()
+	if n < 2 || len(spans) != 3 {
+		t.Fatalf("%d requests, %d spans; want the batch split, every span delivered (log %q)", n, len(spans), log)
+	}
+	for _, s := range spans {
+		if s.SpanID == "00f067aa0ba902b7" && s.Name != "bad \uFFFD name" {
+			t.Errorf("name %q", s.Name)
+		}
+	}
+}

@@ -41,6 +41,9 @@ type attempt struct {
 	err        error         // why it failed; never a header value
 }
 
+// maxBody is the largest request body sent when the batch can be split.
+var maxBody = 8 << 20
+
 // maxRetryAfter caps a server's Retry-After, so that one odd header cannot
 // stall delivery for hours.
 const maxRetryAfter = 5 * time.Minute
@@ -99,6 +102,13 @@ func (e *Exporter) encode(batch []queued) ([]byte, error) {
 func (e *Exporter) deliver(batch []queued) {
 	n := len(batch)
 	body, err := e.encode(batch)
+	if err == nil && len(body) > maxBody && n > 1 {
+		// Receivers limit request sizes (the Collector to 20 MiB by
+		// default): halve the batch until it fits.
+		e.deliver(batch[:n/2])
+		e.deliver(batch[n/2:])
+		return
+	}
 	if err != nil {
 		e.count(cFailed, n) // a bug, not the endpoint: failing stays as it is
 		e.warnf("%d spans dropped: %v", n, err)
