@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/tracegen-dev/tracegen/runtime v0.0.0
+	github.com/tracegen-dev/tracegen/runtime/export/otlp v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
@@ -41,7 +42,6 @@ require (
 	github.com/shoenig/go-m1cpu v0.1.6 // indirect
 	github.com/tklauser/go-sysconf v0.3.12 // indirect
 	github.com/tklauser/numcpus v0.6.1 // indirect
-	github.com/tracegen-dev/tracegen/runtime/export/otlp v0.0.0
 	github.com/yusufpapurcu/wmi v1.2.4 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
@@ -55,4 +55,6 @@ require (
 // directives apply only in this module, never in a module that requires it.
 replace github.com/tracegen-dev/tracegen/runtime => ./runtime
 
+// The OTLP exporter, a module of its own inside the runtime's tree (bench/
+// compares it with the OpenTelemetry SDK's exporter).
 replace github.com/tracegen-dev/tracegen/runtime/export/otlp => ./runtime/export/otlp
