@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -255,4 +257,80 @@ func newFromRegistry(t *testing.T) *Exporter {
 	}
 	t.Cleanup(func() { e.Shutdown(context.Background()) })
 	return e
+}
+
+// TestLoadFailAndRecover: many goroutines end spans through the real
+// pipeline while the endpoint alternates, every 30 ms, between failing
+// (503) and working. Under -race nothing races, the
+// program's goroutines are never held up for long, and every span is
+// accounted for exactly once: sent, dropped or failed.
+func TestLoadFailAndRecover(t *testing.T) {
+	var mode atomic.Int32 // 0 ok, 1 answers 503
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) (int, string) {
+		if mode.Load() == 1 {
+			return http.StatusServiceUnavailable, ""
+		}
+		return http.StatusOK, ""
+	})
+	e, _ := newExporter(t, Config{Endpoint: rc.url(), QueueSize: 500, BatchSize: 100,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{e}, QueueSize: 1000})
+	before := trace.ReadStats()
+	stop := make(chan struct{})
+	go func() { // the endpoint fails and recovers
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				mode.Store(0)
+				return
+			case <-time.After(30 * time.Millisecond):
+				mode.Store(int32(i % 2))
+			}
+		}
+	}()
+	const workers, each = 8, 2000
+	var wg sync.WaitGroup
+	var slowest atomic.Int64
+	def := trace.Define("work", trace.KindInternal)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				start := time.Now()
+				s := def.Start(context.Background())
+				s.SetAttr("i", i)
+				s.End()
+				if d := int64(time.Since(start)); d > slowest.Load() {
+					slowest.Store(d)
+				}
+				if i%200 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := trace.Shutdown(ctx); err != nil && !errors.Is(err, ErrUndelivered) {
+		t.Fatal(err)
+	}
+	ps := trace.ReadStats()
+	st := e.Stats()
+	handed := ps.Exported - before.Exported
+	if got := st.Sent + st.Dropped + st.Failed + st.Rejected; got != handed {
+		t.Errorf("exporter accounted for %d spans (%+v), the pipeline handed it %d", got, st, handed)
+	}
+	if total := handed + ps.Dropped - before.Dropped; total != workers*each {
+		t.Errorf("%d spans exported or dropped by the pipeline, want %d", total, workers*each)
+	}
+	_, spans, _ := rc.snapshot()
+	if uint64(len(spans)) != st.Sent || st.Sent == 0 || st.Retries == 0 {
+		t.Errorf("receiver accepted %d spans, stats %+v", len(spans), st)
+	}
+	if d := time.Duration(slowest.Load()); d > 500*time.Millisecond {
+		t.Errorf("the slowest span took %v to start and end", d)
+	}
 }
