@@ -125,12 +125,7 @@ func (e *Exporter) Export(ctx context.Context, records []*record.Record) error {
 	if !e.cfg.Blocking {
 		take = min(take, room) // room only grows until the next Export
 	}
-	e.convMu.Lock()
-	spans := make([]queued, take)
-	for i, r := range records[:take] {
-		spans[i] = queued{res: e.conv.resource(r.Resource), span: e.conv.span(r)}
-	}
-	e.convMu.Unlock()
+	spans := e.convert(records[:take])
 	dropped := len(records) - take
 	if e.cfg.Blocking {
 		defer context.AfterFunc(ctx, func() {
@@ -160,6 +155,18 @@ func (e *Exporter) Export(ctx context.Context, records []*record.Record) error {
 		e.warnf("queue full (%d spans waiting for %s): %d spans dropped", e.cfg.QueueSize, e.where, dropped)
 	}
 	return nil
+}
+
+// convert turns records into OTLP spans (Export may be called by several
+// goroutines when user code calls it directly; the pipeline uses one).
+func (e *Exporter) convert(records []*record.Record) []queued {
+	e.convMu.Lock()
+	defer e.convMu.Unlock()
+	spans := make([]queued, len(records))
+	for i, r := range records {
+		spans[i] = queued{res: e.conv.resource(r.Resource), span: e.conv.span(r)}
+	}
+	return spans
 }
 
 // setFailing records whether the latest request failed and wakes the
