@@ -50,6 +50,7 @@ type Config struct {
 	Timeout time.Duration
 	// QueueSize is how many spans may wait for delivery (while the
 	// endpoint is slow or down); further spans are dropped and counted.
+	// The batches in flight, at most two, are held besides.
 	QueueSize int
 	// BatchSize is the most spans sent in one request.
 	BatchSize int

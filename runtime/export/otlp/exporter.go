@@ -1,7 +1,6 @@
 package otlp
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -28,8 +27,9 @@ func init() {
 
 // Exporter sends spans to an OTLP/HTTP endpoint. Export converts the
 // records and queues them without waiting for the network; a sender
-// goroutine of its own, running only while spans are queued, posts them
-// in batches and retries. It is safe for concurrent use.
+// goroutine of its own (two while a full batch waits behind the one in
+// flight), running only while spans are queued, posts them in batches and
+// retries. It is safe for concurrent use.
 type Exporter struct {
 	cfg       Config
 	where     string // the endpoint as messages show it (redacted)
@@ -37,8 +37,7 @@ type Exporter struct {
 	transport *http.Transport // the exporter's own, nil with Config.Transport
 	scope     *commonpb.InstrumentationScope
 	warn      *warner
-	secrets   []string     // header values, scrubbed from response bodies
-	zw        *gzip.Writer // the sender's (one sender runs at a time)
+	secrets   []string // header values, scrubbed from response bodies
 
 	convMu sync.Mutex // Export's converter and its slabs
 	conv   converter
@@ -46,7 +45,7 @@ type Exporter struct {
 	mu        sync.Mutex
 	cond      *sync.Cond // room in the queue; the sender exited
 	queue     []queued
-	running   bool            // a sender goroutine is running
+	senders   int             // sender goroutines running (at most maxSenders)
 	closing   bool            // Shutdown began: no more Export
 	idleAsked bool            // Idle came while sending: close connections when done
 	failing   bool            // the latest request failed: Blocking does not wait
@@ -180,16 +179,21 @@ func (e *Exporter) setFailing(failing bool) {
 	e.mu.Unlock()
 }
 
-// startSender starts the sender goroutine unless it runs; e.mu is held.
+// maxSenders is how many requests may be in flight: two, so that the next
+// batch is encoded while the server reads the previous one.
+const maxSenders = 2
+
+// startSender starts a sender goroutine when none runs, and a second one
+// when a full batch is waiting; e.mu is held.
 func (e *Exporter) startSender() {
-	if !e.running {
-		e.running = true
+	if e.senders == 0 || e.senders < maxSenders && len(e.queue) >= e.cfg.BatchSize {
+		e.senders++
 		go e.run()
 	}
 }
 
-// run is the sender goroutine: it sends batches until the queue is empty,
-// then exits.
+// run is a sender goroutine: it sends batches until the queue is empty,
+// then exits; the last one to exit closes idle connections when asked.
 func (e *Exporter) run() {
 	batch := make([]queued, 0, e.cfg.BatchSize)
 	for {
@@ -198,9 +202,11 @@ func (e *Exporter) run() {
 			e.count(cFailed, len(e.queue)) // shutting down: what is left is lost
 			clear(e.queue)
 			e.queue = e.queue[:0]
-			e.running = false
-			idle := e.idleAsked || e.closing
-			e.idleAsked = false
+			e.senders--
+			idle := e.senders == 0 && (e.idleAsked || e.closing)
+			if idle {
+				e.idleAsked = false
+			}
 			e.cond.Broadcast()
 			e.mu.Unlock()
 			if idle {
@@ -225,7 +231,7 @@ func (e *Exporter) run() {
 // idle program holds no connection goroutines; the next Export reconnects.
 func (e *Exporter) Idle(context.Context) error {
 	e.mu.Lock()
-	running := e.running
+	running := e.senders > 0
 	if running {
 		e.idleAsked = true
 	}
@@ -284,7 +290,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		e.mu.Lock()
-		for e.running {
+		for e.senders > 0 {
 			e.cond.Wait()
 		}
 		e.mu.Unlock()

@@ -320,13 +320,15 @@ func TestOutage(t *testing.T) {
 	}
 	e.Export(context.Background(), sent[:5])
 	waitFor(t, "retries against the closed port", func() bool { return e.Stats().Retries >= 2 })
-	// The sender holds a batch of 4; the queue has 1 and room for 9 more.
+	// The senders hold a batch of 4 each at most; the queue 10 more.
 	for i := 5; i < 25; i += 5 {
 		e.Export(context.Background(), sent[i:i+5])
 	}
-	if st := e.Stats(); st.Dropped != 11 || st.Sent != 0 {
-		t.Errorf("during the outage: stats %+v, want 11 dropped", st)
+	st := e.Stats()
+	if st.Sent != 0 || st.Dropped < 25-10-2*4 {
+		t.Errorf("during the outage: stats %+v, want at least 7 dropped", st)
 	}
+	kept := 25 - st.Dropped
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listen again on %s: %v", addr, err)
@@ -335,13 +337,13 @@ func TestOutage(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(rc.serve)}
 	go srv.Serve(ln)
 	defer srv.Close()
-	waitFor(t, "delivery after the outage", func() bool { return e.Stats().Sent == 14 })
+	waitFor(t, "delivery after the outage", func() bool { return e.Stats().Sent == kept })
 	if err := shutdown(t, e); err != nil {
 		t.Fatal(err)
 	}
 	_, spans, seen := rc.snapshot()
-	if len(spans) != 14 || len(seen) != 14 {
-		t.Errorf("%d spans accepted, %d seen, want 14", len(spans), len(seen))
+	if uint64(len(spans)) != kept || uint64(len(seen)) != kept {
+		t.Errorf("%d spans accepted, %d seen, want the %d kept", len(spans), len(seen), kept)
 	}
 	ids := map[string]bool{}
 	for _, s := range seen {
@@ -350,7 +352,7 @@ func TestOutage(t *testing.T) {
 		}
 		ids[s.SpanID] = true
 	}
-	for _, r := range sent[:14] {
+	for _, r := range sent[:14] { // the oldest spans are kept: drops hit those that find the queue full
 		if !ids[r.SpanID.String()] {
 			t.Errorf("span %s, queued during the outage, not delivered", r.SpanID)
 		}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -82,17 +83,21 @@ func (e *Exporter) encode(batch []queued) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(body)/4 + 64)
-	if e.zw == nil { // the sender's, kept across batches
-		e.zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	} else {
-		e.zw.Reset(&buf)
-	}
-	e.zw.Write(body)
-	if err := e.zw.Close(); err != nil {
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	zw.Write(body)
+	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
 	return buf.Bytes(), nil
 }
+
+// gzipWriters keeps compressors (about 1 MB of state each) across batches.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 // deliver sends one batch, retrying with capped exponential backoff and
 // jitter while the server did not take it. Once the exporter is shutting
