@@ -19,7 +19,8 @@
 // attributes) and puts them in a bounded queue, without touching the
 // network, so a slow or unreachable endpoint never holds up the program.
 // A sender goroutine, running only while spans are queued, posts them in
-// batches. A batch the server did not take (connection refused, 429, 502,
+// batches (a second one joins while a full batch waits behind the request
+// in flight). A batch the server did not take (connection refused, 429, 502,
 // 503, 504) is sent again after an exponential backoff with jitter, or
 // after the server's Retry-After; while it waits, new spans queue up to
 // Config.QueueSize and the rest are dropped and counted. A batch is sent
