@@ -5,12 +5,27 @@ go 1.26.0
 require (
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/tracegen-dev/tracegen/runtime v0.0.0
+	github.com/tracegen-dev/tracegen/runtime/export/otlp v0.0.0
 	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	golang.org/x/mod v0.42.0
 	golang.org/x/tools v0.52.0
+	google.golang.org/protobuf v1.36.12
 	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
+	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
+	google.golang.org/grpc v1.83.2 // indirect
 )
 
 require (
@@ -39,3 +54,7 @@ require (
 // runtime/vX.Y.Z first and sets the requirement above to it; replace
 // directives apply only in this module, never in a module that requires it.
 replace github.com/tracegen-dev/tracegen/runtime => ./runtime
+
+// The OTLP exporter, a module of its own inside the runtime's tree (bench/
+// compares it with the OpenTelemetry SDK's exporter).
+replace github.com/tracegen-dev/tracegen/runtime/export/otlp => ./runtime/export/otlp

@@ -34,15 +34,18 @@ func process(ctx context.Context, s *scorer, i int) uint64 {
 	return checksum(k) ^ s.score(ctx, k)
 }
 
-// key builds a 64-byte key from i.
+// keyLen is the length of a key.
+const keyLen = 256
+
+// key builds a key from i.
 func key(i int) []byte {
-	b := make([]byte, 0, 64)
-	for len(b) < 64 {
+	b := make([]byte, 0, keyLen+16)
+	for len(b) < keyLen {
 		b = strconv.AppendInt(b, int64(i), 36)
 		b = append(b, '/')
 		i = i*7 + 3
 	}
-	return b[:64]
+	return b[:keyLen]
 }
 
 // checksum is FNV-1a over b.
@@ -71,6 +74,7 @@ func (s *scorer) weigh(b []byte) uint64 {
 	var w uint64
 	for i, c := range b {
 		w = w*31 + uint64(c)*uint64(i+1)
+		w ^= w >> 29
 	}
 	s.total += w
 	return w

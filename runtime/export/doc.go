@@ -14,8 +14,9 @@
 // that adds an exporter registers it from an init func, and a program links
 // it with a blank import. The metrics exporters are such packages,
 // runtime/export/prometheus and runtime/export/dogstatsd (they link client
-// libraries); naming one in a binary that does not link it prints the
-// import to add ([OptInPackage]).
+// libraries), and runtime/export/otlp (a module of its own); naming one in
+// a binary that does not link it prints the import to add ([LinkPath],
+// [NotLinkedError]).
 //
 // Writing an exporter takes a few lines:
 //

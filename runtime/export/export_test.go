@@ -339,24 +339,42 @@ func TestTeeIdle(t *testing.T) {
 	}
 }
 
-// TestOptInPackage: opt-in exporters not linked name their package, which
-// exists in this module and registers that name; linked or unknown names
-// give "".
-func TestOptInPackage(t *testing.T) {
-	const module = "github.com/tracegen-dev/tracegen/runtime/"
-	for name, pkg := range optIn {
-		if got := OptInPackage(name); got != pkg {
-			t.Errorf("OptInPackage(%q) = %q, want %q", name, got, pkg)
-		}
-		dir := filepath.Join("..", strings.TrimPrefix(pkg, module))
-		src, err := os.ReadFile(filepath.Join(dir, filepath.Base(dir)+".go"))
-		if err != nil || !strings.Contains(string(src), fmt.Sprintf("export.Register(%q,", name)) {
-			t.Errorf("%s does not register %q: %v", dir, name, err)
-		}
+// TestNotLinked: an exporter that lives in a package of its own, when the
+// program does not link it, is found with a factory whose error says how
+// to link it, and is not listed among the registered names.
+func TestNotLinked(t *testing.T) {
+	f, ok := Lookup("otlp")
+	if !ok {
+		t.Fatal("Lookup(otlp) found nothing")
 	}
-	for _, name := range []string{"stdout", "bogus"} {
-		if got := OptInPackage(name); got != "" {
-			t.Errorf("OptInPackage(%q) = %q, want \"\"", name, got)
+	_, err := f()
+	var nl *NotLinkedError
+	if !errors.As(err, &nl) || nl.Path != "github.com/tracegen-dev/tracegen/runtime/export/otlp" ||
+		!strings.Contains(err.Error(), `add import _ "github.com/tracegen-dev/tracegen/runtime/export/otlp"`) {
+		t.Errorf("error %v, want a NotLinkedError naming the import", err)
+	}
+	if strings.Contains(strings.Join(Names(), ","), "otlp") {
+		t.Errorf("Names() = %v lists an exporter that is not linked", Names())
+	}
+	if _, ok := Lookup("nosuch"); ok {
+		t.Error("Lookup(nosuch) found a factory")
+	}
+}
+
+// TestOptionalRegister: each package named in optional registers the name
+// it is listed under.
+func TestOptionalRegister(t *testing.T) {
+	const module = "github.com/tracegen-dev/tracegen/runtime/"
+	for name, pkg := range optional {
+		dir := filepath.Join("..", strings.TrimPrefix(pkg, module))
+		found := false
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			found = found || err == nil && strings.Contains(string(src), fmt.Sprintf("export.Register(%q,", name))
+		}
+		if !found {
+			t.Errorf("no file of %s registers %q", dir, name)
 		}
 	}
 }

@@ -81,30 +81,44 @@ func Register(name string, f Factory) {
 	registry[name] = f
 }
 
-// Lookup returns the factory registered under name.
+// Lookup returns the factory registered under name. For an exporter that
+// lives in a package of its own (see [LinkPath]) and is not linked into the
+// program, it returns a factory whose error, a *NotLinkedError, says how to
+// link it.
 func Lookup(name string) (Factory, bool) {
 	regMu.RLock()
 	defer regMu.RUnlock()
 	f, ok := registry[name]
+	if !ok {
+		if path := LinkPath(name); path != "" {
+			return func() (Exporter, error) { return nil, &NotLinkedError{Name: name, Path: path} }, true
+		}
+	}
 	return f, ok
 }
 
-// optIn maps the exporters that live in packages of their own, linked by
-// a blank import, to those packages.
-var optIn = map[string]string{
+// optional maps the exporters that live in packages of their own, which a
+// program links with a blank import, to those packages.
+var optional = map[string]string{
+	"otlp":       "github.com/tracegen-dev/tracegen/runtime/export/otlp",
 	"prometheus": "github.com/tracegen-dev/tracegen/runtime/export/prometheus",
 	"dogstatsd":  "github.com/tracegen-dev/tracegen/runtime/export/dogstatsd",
 }
 
-// OptInPackage returns the import path of the package that registers the
-// exporter name when that exporter is one tracegen provides opt-in (linked
-// by a blank import of the package, because of its dependencies) and this
-// binary does not link it; otherwise "".
-func OptInPackage(name string) string {
-	if _, ok := Lookup(name); ok {
-		return ""
-	}
-	return optIn[name]
+// LinkPath returns the import path of the package that provides the
+// exporter name when that package is not part of this one, or "".
+func LinkPath(name string) string { return optional[name] }
+
+// NotLinkedError is the error of a factory for an exporter whose package
+// the program does not link.
+type NotLinkedError struct {
+	Name string // exporter name, as in TRACEGEN_EXPORTER
+	Path string // import path of its package
+}
+
+// Error says how to link the exporter.
+func (e *NotLinkedError) Error() string {
+	return fmt.Sprintf("not linked into this program; add import _ %q to package main (go get %s)", e.Path, e.Path)
 }
 
 // Names returns the registered exporter names, sorted.

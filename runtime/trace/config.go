@@ -318,10 +318,6 @@ func exportersFromList(list string, logf func(string, ...any)) []namedExporter {
 		seen[name] = true
 		f, ok := export.Lookup(name)
 		if !ok {
-			if pkg := export.OptInPackage(name); pkg != "" {
-				logf("exporter %q in TRACEGEN_EXPORTER is not linked into this program: add import _ %q to package main", name, pkg)
-				continue
-			}
 			logf("unknown exporter %q in TRACEGEN_EXPORTER (known: %s)", name, strings.Join(export.Names(), ", "))
 			continue
 		}
