@@ -2,11 +2,13 @@ package trace
 
 import (
 	"context"
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/tracegen-dev/tracegen/runtime/export"
 )
 
 // Enabled reports whether spans are recorded. It reads the environment on
@@ -81,7 +83,7 @@ func shutdownWithTimeout(p *pipeline) {
 	// Exporter failures were already logged once each; report only what
 	// nobody has seen yet: running out of time.
 	if err := p.shutdown(ctx); err != nil && ctx.Err() != nil {
-		p.logf("%v", err)
+		p.logf("%s", strings.TrimPrefix(err.Error(), "tracegen: ")) // logf says tracegen: already
 	}
 }
 
