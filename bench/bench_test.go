@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -131,5 +133,37 @@ func BenchmarkBegin(b *testing.B) {
 		child := trace.Begin("child", trace.WithAttr("http.method", "GET"), trace.WithAttr("retry", 1))
 		child.End()
 		parent.End()
+	}
+}
+
+// BenchmarkParallel is CompareOTel's tracegen workload on 1, 2 and 8
+// goroutines at once, each starting and ending its share of the b.N
+// parent+child pairs. ns/op is wall time per pair over all goroutines: with
+// no shared lock on the hot path it falls as goroutines are added, down to
+// the single-goroutine figure divided by the cores (GOMAXPROCS).
+func BenchmarkParallel(b *testing.B) {
+	for _, goroutines := range []int{1, 2, 8} {
+		b.Run(fmt.Sprintf("g%d", goroutines), func(b *testing.B) {
+			var n atomic.Int64
+			trace.Configure(trace.Config{IgnoreEnv: true, Blocking: true, Exporters: []export.Exporter{discard{&n}}})
+			defer trace.Stop()
+			ctx := context.Background()
+			b.ReportAllocs()
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for g := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := g; i < b.N; i += goroutines {
+						pctx, parent := trace.Start(ctx, "parent")
+						_, child := trace.Start(pctx, "child", trace.WithAttr("http.method", "GET"), trace.WithAttr("retry", 1))
+						child.End()
+						parent.End()
+					}
+				}()
+			}
+			wg.Wait()
+		})
 	}
 }
