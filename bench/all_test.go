@@ -92,3 +92,24 @@ func TestTracedIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAllOverheadAllocs pins what -all adds in allocations: nothing with
+// tracing off, and one span (the unsampled root) for a trace that is not
+// sampled, whatever the number of traced calls beneath it.
+func TestAllOverheadAllocs(t *testing.T) {
+	t.Setenv("TRACEGEN_ENERGY", "off") // the sampler's own bookkeeping is not the spans'
+	ctx := context.Background()
+	plain := testing.AllocsPerRun(20, func() { allwork.Run(ctx, allItems) })
+	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{}})
+	off := testing.AllocsPerRun(20, func() { traced.Run(ctx, allItems) })
+	trace.Stop()
+	if off != plain {
+		t.Errorf("tracing off: %v allocations per run, plain %v", off, plain)
+	}
+	trace.Configure(trace.Config{IgnoreEnv: true, SampleRatio: 1e-18, Exporters: []export.Exporter{export.NewMemory(1)}})
+	defer trace.Stop()
+	unsampled := testing.AllocsPerRun(20, func() { traced.Run(ctx, allItems) })
+	if unsampled != plain+1 {
+		t.Errorf("unsampled trace: %v allocations per run, want plain's %v + 1 (its root)", unsampled, plain)
+	}
+}
