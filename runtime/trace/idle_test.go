@@ -63,7 +63,7 @@ func running(p *pipeline) bool {
 func TestIdleExitGoleak(t *testing.T) {
 	t.Setenv("TRACEGEN_ENERGY", "off") // the energy sampler has its own idle exit (runtime/energy)
 	mem := setup(t, Config{})
-	baseline := runtime.NumGoroutine()
+	baseline := settledGoroutines()
 	ignore := goleak.IgnoreCurrent()
 	starts := batcherStarts.Load()
 
@@ -494,6 +494,22 @@ func BenchmarkBusyEnd(b *testing.B) {
 }
 
 func benchEnergyOff(b *testing.B) { b.Setenv("TRACEGEN_ENERGY", "off") }
+
+// settledGoroutines returns the goroutine count once goroutines of earlier
+// tests that are on their way out (an energy sampler's idle exit, a
+// batcher's) have gone: when it has not fallen for 100 ms, or after 2 s.
+func settledGoroutines() int {
+	n := runtime.NumGoroutine()
+	for deadline, still := time.Now().Add(2*time.Second), time.Now(); time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m < n {
+			n, still = m, time.Now()
+		} else if time.Since(still) > 100*time.Millisecond {
+			break
+		}
+	}
+	return n
+}
 
 func processCPU() time.Duration {
 	d, _ := sensor.ProcessCPU()
