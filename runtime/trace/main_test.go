@@ -1,12 +1,12 @@
 package trace
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/syncbuf"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
@@ -81,20 +81,5 @@ func finish(t *testing.T, mem *export.Memory) map[string]*record.Record {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log the pipeline writes while the test reads it.
+type syncBuffer = syncbuf.Buffer

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/syncbuf"
+
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"go.uber.org/goleak"
 )
@@ -76,23 +78,8 @@ func (rc *receiver) snapshot() (requests int, spans, seen []gotSpan) {
 
 func (rc *receiver) url() string { return rc.srv.URL + "/v1/traces" }
 
-// syncBuffer is a log a test reads while the exporter writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log the pipeline writes while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 func newExporter(t *testing.T, cfg Config) (*Exporter, *syncBuffer) {
 	t.Helper()
