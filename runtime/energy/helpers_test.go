@@ -1,41 +1,32 @@
 package energy_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/syncbuf"
+	"github.com/tracegen-dev/tracegen/runtime/tracetest"
 
-	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
 
-// setup installs a pipeline that runs as a program's does (in the
-// background, so the energy sampler runs; runtime/tracetest's recorders are
-// synchronous and sample no energy) with a memory exporter, plus extra
-// exporters, and no environment; it stops the pipeline when the test ends.
-func setup(tb testing.TB, cfg trace.Config, extra ...export.Exporter) *export.Memory {
+// setup installs a recorder whose pipeline runs as a program's does, in
+// the background, so that the energy sampler runs (tracetest's default
+// sync mode samples no energy), with cfg's other settings, no environment
+// and a quiet error log unless cfg names one.
+func setup(tb testing.TB, cfg trace.Config) *tracetest.Recorder {
 	tb.Helper()
-	mem := export.NewMemory(100000)
-	cfg.IgnoreEnv = true
-	cfg.Exporters = append([]export.Exporter{mem}, extra...)
 	if cfg.ErrorLog == nil {
 		cfg.ErrorLog = &syncBuffer{}
 	}
-	trace.Configure(cfg)
-	tb.Cleanup(trace.Stop)
-	return mem
+	return tracetest.NewRecorder(tb, tracetest.WithBackground(), tracetest.WithConfig(cfg), tracetest.WithCapacity(100000))
 }
 
-// finish flushes the pipeline and returns the spans by name.
-func finish(t *testing.T, mem *export.Memory) map[string]*record.Record {
+// finish returns the recorded spans by name (each name once).
+func finish(t *testing.T, rec *tracetest.Recorder) map[string]*record.Record {
 	t.Helper()
-	if err := trace.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]*record.Record{}
-	for _, r := range mem.Spans() {
+	for _, r := range rec.Spans() {
 		if _, dup := out[r.Name]; dup {
 			t.Fatalf("span name %q exported twice", r.Name)
 		}

@@ -8,7 +8,9 @@
 // once End returns, the span can be read, with no flush and no waiting.
 // Sync mode starts no goroutine, so no energy sampler runs either: a
 // span's Impact holds only what is estimated when it ends (the footprint
-// of LLM calls). The environment (TRACEGEN_*) is ignored while the
+// of LLM calls). [WithBackground] runs the pipeline as a program does
+// instead, sampler included, for tests of energy attribution; the
+// recorder then flushes before each read. The environment (TRACEGEN_*) is ignored while the
 // recorder is active.
 // At the test's cleanup the configuration that was active before comes
 // back ([trace.Override]): nothing configured yet, tracing off, or the

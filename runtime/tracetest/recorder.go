@@ -1,6 +1,7 @@
 package tracetest
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -18,17 +19,19 @@ const DefaultCapacity = export.DefaultMemoryCapacity
 // [NewRecorder]; its methods are meant to be called from the test's own
 // goroutine, since those that fail the test call tb.Fatalf.
 type Recorder struct {
-	tb       testing.TB
-	mem      *export.Memory
-	capacity int
+	tb         testing.TB
+	mem        *export.Memory
+	capacity   int
+	background bool // WithBackground: flush before reading
 }
 
 // Option changes how [NewRecorder] configures tracing.
 type Option func(*options)
 
 type options struct {
-	capacity int
-	cfg      trace.Config
+	capacity   int
+	cfg        trace.Config
+	background bool
 }
 
 // WithCapacity keeps at most n spans (default [DefaultCapacity]). Reading
@@ -40,9 +43,17 @@ func WithCapacity(n int) Option {
 // WithConfig sets the other fields of the tracing configuration, such as
 // DisableContent, ServiceName, Resource, SampleRatio or ErrorLog.
 // cfg.Exporters, if any, receive the spans too, after the recorder's ring.
-// IgnoreEnv and Sync are always true.
+// IgnoreEnv is always true, and Sync too unless [WithBackground] is given.
 func WithConfig(cfg trace.Config) Option {
 	return func(o *options) { o.cfg = cfg }
+}
+
+// WithBackground runs the pipeline as a program runs it, in the background
+// (not in sync mode): the energy sampler runs, so spans carry the energy
+// they used, and the recorder's methods flush the pipeline before they read
+// it. For tests of energy attribution and of the pipeline itself.
+func WithBackground() Option {
+	return func(o *options) { o.background = true }
 }
 
 // The recorder that is active, if any: there can be only one at a time.
@@ -71,9 +82,9 @@ func NewRecorder(tb testing.TB, opts ...Option) *Recorder {
 	active.name = tb.Name()
 	active.Unlock()
 
-	r := &Recorder{tb: tb, mem: export.NewMemory(o.capacity), capacity: o.capacity}
+	r := &Recorder{tb: tb, mem: export.NewMemory(o.capacity), capacity: o.capacity, background: o.background}
 	cfg := o.cfg
-	cfg.IgnoreEnv, cfg.Sync = true, true
+	cfg.IgnoreEnv, cfg.Sync = true, !o.background
 	cfg.Exporters = append([]export.Exporter{r.mem}, cfg.Exporters...)
 	restore := trace.Override(cfg)
 	tb.Cleanup(func() {
@@ -90,6 +101,11 @@ func NewRecorder(tb testing.TB, opts ...Option) *Recorder {
 // every filter ([export.NameIs], [export.AttrIs], [export.TypeIs], ...).
 func (r *Recorder) Spans(filters ...export.Filter) []*record.Record {
 	r.tb.Helper()
+	if r.background {
+		if err := trace.Flush(context.Background()); err != nil {
+			r.tb.Fatalf("tracetest: flush: %v", err)
+		}
+	}
 	if n := r.mem.Total(); n > uint64(r.capacity) {
 		r.tb.Fatalf("tracetest: %d spans ended but the recorder keeps %d: the oldest were overwritten (use WithCapacity)", n, r.capacity)
 	}

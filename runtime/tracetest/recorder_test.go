@@ -216,3 +216,20 @@ type failedTB struct {
 }
 
 func (f failedTB) Failed() bool { return f.failed }
+
+// TestWithBackground: the pipeline runs in the background (spans are
+// batched, not exported inside End) and reads flush it first.
+func TestWithBackground(t *testing.T) {
+	rec := tracetest.NewRecorder(t, tracetest.WithBackground())
+	before := trace.ReadStats().Exported
+	_, s := trace.Start(context.Background(), "bg")
+	s.End()
+	// The batcher exports a lone span after its idle period (25 ms), not
+	// inside End as sync mode does.
+	if n := trace.ReadStats().Exported - before; n != 0 {
+		t.Errorf("%d spans exported inside End: the pipeline runs in sync mode", n)
+	}
+	if got := rec.Span("bg").Name; got != "bg" {
+		t.Errorf("span %q", got)
+	}
+}
