@@ -13,6 +13,12 @@ const RuntimePath = "github.com/tracegen-dev/tracegen/runtime/trace"
 // requires go.opentelemetry.io/otel/trace, so no other program links OTel.
 const OTelBridgePath = "github.com/tracegen-dev/tracegen/runtime/otelbridge"
 
+// PropagationPath is the package that carries traces across HTTP: a
+// traced function with an *http.Request parameter starts its span from
+// its Context (or Join) so that it joins the trace in the request's
+// headers, and outgoing net/http calls go through its wrappers.
+const PropagationPath = "github.com/tracegen-dev/tracegen/runtime/propagation"
+
 // Mode says how the rewritten text is laid out.
 type Mode int
 

@@ -386,14 +386,20 @@ func (r *rewriter) traceFunc(node ast.Node, typ *ast.FuncType, body *ast.BlockSt
 		ctxName, ctxPkg := r.ctxParam(typ)
 		res := r.nameResults(typ, body, d.Output, used)
 		results, sigEdits = res.was, res.edits
+		from, handler := r.startFrom(typ, ctxName)
+		if handler && d.Kind == "" {
+			server := *d
+			server.Kind = "server"
+			d = &server
+		}
 		def = r.define(goName, spanName, d)
 		switch {
 		case ctxName != "" && d.Rebind:
-			lines = append(lines, fmt.Sprintf("%s, %s := %s.StartContext(%s)", ctxName, span, def.varName, ctxName))
-		case ctxName != "":
+			lines = append(lines, fmt.Sprintf("%s, %s := %s.StartContext(%s)", ctxName, span, def.varName, from))
+		case from != "":
 			// The context the function passes on stays the one it was given:
 			// callees nest through the goroutine's current span.
-			lines = append(lines, fmt.Sprintf("%s := %s.Start(%s)", span, def.varName, ctxName))
+			lines = append(lines, fmt.Sprintf("%s := %s.Start(%s)", span, def.varName, from))
 		default:
 			lines = append(lines, fmt.Sprintf("%s := %s.Begin()", span, def.varName))
 		}
@@ -428,6 +434,72 @@ func (r *rewriter) traceFunc(node ast.Node, typ *ast.FuncType, body *ast.BlockSt
 	}
 	r.res.edits = append(r.res.edits, sigEdits...)
 	r.insertLines(body, lines, results, def)
+}
+
+// startFrom returns the context expression a traced function starts its
+// span from: its context parameter, joined to the trace in the headers of
+// its first *http.Request parameter when it has one (through
+// runtime/propagation), or "" for Begin. handler reports the signature of
+// an http.HandlerFunc, whose spans are of kind server.
+func (r *rewriter) startFrom(typ *ast.FuncType, ctxName string) (from string, handler bool) {
+	httpName := r.importedAs("net/http")
+	if httpName == "" || typ.Params == nil {
+		return ctxName, false
+	}
+	var req string
+	var types []string
+	for _, f := range typ.Params.List {
+		t := httpType(f.Type, httpName)
+		for range max(len(f.Names), 1) {
+			types = append(types, t)
+		}
+		if t == "*Request" && req == "" && len(f.Names) > 0 && f.Names[0].Name != "_" {
+			req = f.Names[0].Name
+		}
+	}
+	handler = len(types) == 2 && types[0] == "ResponseWriter" && types[1] == "*Request"
+	if req == "" {
+		return ctxName, handler
+	}
+	alias := r.aliasFor(PropagationPath)
+	r.useImport(alias, PropagationPath)
+	if ctxName == "" {
+		return alias + ".Context(" + req + ")", handler
+	}
+	return alias + ".Join(" + ctxName + ", " + req + ")", handler
+}
+
+// httpType names the net/http type e spells ("*Request", "ResponseWriter")
+// under the file's import name for net/http, or "".
+func httpType(e ast.Expr, httpName string) string {
+	star := ""
+	if s, ok := e.(*ast.StarExpr); ok {
+		star, e = "*", s.X
+	}
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return ""
+	}
+	if id, ok := sel.X.(*ast.Ident); ok && id.Name == httpName {
+		return star + sel.Sel.Name
+	}
+	return ""
+}
+
+// importedAs is the file's name for the package at path ("" if not
+// imported, or imported blank or with a dot).
+func (r *rewriter) importedAs(path string) string {
+	for _, imp := range r.file.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == path {
+			if imp.Name == nil {
+				return path[strings.LastIndex(path, "/")+1:]
+			}
+			if imp.Name.Name != "_" && imp.Name.Name != "." {
+				return imp.Name.Name
+			}
+		}
+	}
+	return ""
 }
 
 // ctxParam returns the name of the function's first context.Context

@@ -62,6 +62,9 @@ func NewMatcher(rules []*Rule) *Matcher {
 			}
 		}
 	}
+	if !seen[httpImport] {
+		m.imports = append(m.imports, httpImport) // rules/http.go
+	}
 	sort.Strings(m.imports)
 	return m
 }

@@ -17,7 +17,13 @@ var _ instrument.CallRewriter = (*Matcher)(nil)
 // becomes
 //
 //	tracegenGenai.Call1V("openai.chat", client.Chat.Completions.New, ctx, params)
+//
+// Calls of net/http's client functions go through runtime/propagation
+// (see http.go).
 func (m *Matcher) Rewrite(pkg *types.Package, info *types.Info, call *ast.CallExpr) (instrument.CallRewrite, bool) {
+	if cr, ok := rewriteHTTP(info, call); ok {
+		return cr, true
+	}
 	mt, ok := m.MatchCall(info, call)
 	if !ok {
 		return instrument.CallRewrite{}, false

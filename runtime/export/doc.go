@@ -14,7 +14,8 @@
 // that adds an exporter registers it from an init func, and a program links
 // it with a blank import. The metrics exporters are such packages,
 // runtime/export/prometheus and runtime/export/dogstatsd (they link client
-// libraries), and runtime/export/otlp (a module of its own); naming one in
+// libraries), runtime/export/otlp and runtime/export/otel (modules of their
+// own, the second handing spans to the program's OpenTelemetry SDK); naming one in
 // a binary that does not link it prints the import to add ([LinkPath],
 // [NotLinkedError]).
 //

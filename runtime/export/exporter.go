@@ -100,6 +100,7 @@ func Lookup(name string) (Factory, bool) {
 // optional maps the exporters that live in packages of their own, which a
 // program links with a blank import, to those packages.
 var optional = map[string]string{
+	"otel":       "github.com/tracegen-dev/tracegen/runtime/export/otel",
 	"otlp":       "github.com/tracegen-dev/tracegen/runtime/export/otlp",
 	"prometheus": "github.com/tracegen-dev/tracegen/runtime/export/prometheus",
 	"dogstatsd":  "github.com/tracegen-dev/tracegen/runtime/export/dogstatsd",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -147,5 +148,33 @@ func TestIntegrationTracingOff(t *testing.T) {
 	}
 	if trace.Enabled() {
 		t.Error("tracing should be off in this test")
+	}
+}
+
+// TestIntegrationTraceparent: the provider receives the LLM span's ids in
+// a traceparent header; a request that carries one already keeps it.
+func TestIntegrationTraceparent(t *testing.T) {
+	rec := tracetest.NewRecorder(t)
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("traceparent"))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","model":"gpt-4o","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`)
+	}))
+	defer srv.Close()
+	ctx, parent := trace.Start(context.Background(), "agent")
+	do(t, ctx, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, nil)
+	const own = "00-11111111111111111111111111111111-2222222222222222-01"
+	do(t, ctx, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o"}`, map[string]string{"traceparent": own})
+	parent.End()
+	spans := llmSpans(rec)
+	if len(spans) != 2 || len(got) != 2 {
+		t.Fatalf("%d LLM spans, %d requests", len(spans), len(got))
+	}
+	if want := "00-" + spans[0].TraceID.String() + "-" + spans[0].SpanID.String() + "-01"; got[0] != want {
+		t.Errorf("traceparent %q, want the LLM span's %q", got[0], want)
+	}
+	if got[1] != own {
+		t.Errorf("traceparent %q, want the request's own %q", got[1], own)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/tracegen-dev/tracegen/runtime/genai"
+	"github.com/tracegen-dev/tracegen/runtime/propagation"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
 )
@@ -132,6 +133,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out = out.WithContext(ctx)
 	}
 	s.SetAttr("tracegen.transport", "llmhttp")
+	// The provider sees the call's trace (W3C traceparent), unless the
+	// request carries one already.
+	if len(out.Header.Values(propagation.TraceparentHeader)) == 0 {
+		if tc, ok := propagation.FromContext(out.Context()); ok {
+			propagation.Inject(out.Header, tc)
+		}
+	}
 
 	resp, err := base.RoundTrip(out)
 	if err != nil {
