@@ -55,7 +55,7 @@ type decoder struct {
 	lastTrace    record.TraceID
 	lastResource []byte
 	resBuf       []byte
-	out   *batch
+	out          *batch
 }
 
 func newDecoder(file string) *decoder {

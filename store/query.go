@@ -303,3 +303,43 @@ func (s *Store) Spans(ctx context.Context, filters []Filter) (*report.Spans, err
 	sp.Inputs = []report.Input{{File: s.path, Format: "store", Spans: sp.Len()}}
 	return sp, nil
 }
+
+// ValueCount is a value of a filter and how many traces hold it.
+type ValueCount struct {
+	Value  string `json:"value"`
+	Traces int64  `json:"traces"`
+}
+
+// Values returns the values the index holds for a filter kind (name,
+// model, type, status, tag, has, or attr with key), at most limit, in order.
+func (s *Store) Values(ctx context.Context, kind, key string, limit int) ([]ValueCount, error) {
+	prefix := Filter{Kind: kind, Key: key}.postingKey()
+	if kind == "has" {
+		prefix = keyHas
+	}
+	if prefix == "" {
+		return nil, fmt.Errorf("no values for filter kind %q", kind)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT key, traces FROM postings WHERE key >= ? AND key < ? ORDER BY key LIMIT ?`,
+		prefix, prefix+"\xff", limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: %v", err)
+	}
+	defer rows.Close()
+	out := []ValueCount{}
+	for rows.Next() {
+		var k string
+		var blob []byte
+		if err := rows.Scan(&k, &blob); err != nil {
+			return nil, fmt.Errorf("store: %v", err)
+		}
+		n := int64(0)
+		for _, c := range blob { // one uvarint per trace: count their last bytes
+			if c < 0x80 {
+				n++
+			}
+		}
+		out = append(out, ValueCount{Value: k[len(prefix):], Traces: n})
+	}
+	return out, rows.Err()
+}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/report"
-	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
 // Impact is energy, CO2e and water.
@@ -62,8 +61,8 @@ type Estimate struct {
 // Trace is one trace with its spans in waterfall order: depth first, the
 // children of a span by start time.
 type Trace struct {
-	TraceSummary
-	Spans []Span `json:"spans"`
+	Summary TraceSummary `json:"summary"`
+	Spans   []Span       `json:"spans"`
 	// Max holds the largest Self impact and tokens among the spans, the
 	// scale of the waterfall's bars.
 	Max struct {
@@ -77,6 +76,9 @@ type Trace struct {
 
 // ErrNotFound is returned for a trace the store does not hold.
 var ErrNotFound = errors.New("no such trace")
+
+// ErrBadID is returned for a trace id that is not 32 hex digits.
+var ErrBadID = errors.New("want 32 hex digits")
 
 // lineJSON is what Trace reads of a JSONL span beyond report's Info.
 type lineJSON struct {
@@ -100,7 +102,7 @@ type lineJSON struct {
 func (s *Store) Trace(ctx context.Context, id string) (*Trace, error) {
 	tid, err := hex.DecodeString(id)
 	if err != nil || len(tid) != 16 {
-		return nil, fmt.Errorf("trace id %q: want 32 hex digits", id)
+		return nil, fmt.Errorf("trace id %q: %w", id, ErrBadID)
 	}
 	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, body FROM traces WHERE trace_id = ?`, tid)
 	var body []byte
@@ -111,7 +113,7 @@ func (s *Store) Trace(ctx context.Context, id string) (*Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %v", err)
 	}
-	t := &Trace{TraceSummary: sum}
+	t := &Trace{Summary: sum}
 	if t.Spans, err = decodeBody(body, sum.Start); err != nil {
 		return nil, fmt.Errorf("trace %s: %v", id, err)
 	}
@@ -241,15 +243,4 @@ func order(t *Trace) {
 		out[best].Expensive = true
 		t.Expensive = out[best].SpanID
 	}
-}
-
-// TraceID parses a trace id in hex.
-func TraceID(s string) (record.TraceID, error) {
-	var id record.TraceID
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("trace id %q: want 32 hex digits", s)
-	}
-	copy(id[:], b)
-	return id, nil
 }
