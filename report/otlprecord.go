@@ -271,18 +271,20 @@ func OTLPRecords(b []byte) ([]*record.Record, error) {
 				o := &ss.Spans[i]
 				sp := OTLPSpan{Name: o.Name, StatusMessage: o.Status.Message, Remote: o.Flags&flagIsRemote != 0,
 					Kind: otlpEnum(o.Kind, kindEnum), StatusCode: otlpEnum(o.Status.Code, statusEnum)}
-				err := otlpID(sp.TraceID[:], o.TraceID, false)
+				err := fieldErr("traceId", otlpID(sp.TraceID[:], o.TraceID, false))
 				if err == nil {
-					err = otlpID(sp.SpanID[:], o.SpanID, false)
+					err = fieldErr("spanId", otlpID(sp.SpanID[:], o.SpanID, false))
 				}
 				if err == nil {
-					err = otlpID(sp.ParentSpanID[:], o.ParentSpanID, true)
+					err = fieldErr("parentSpanId", otlpID(sp.ParentSpanID[:], o.ParentSpanID, true))
 				}
 				if err == nil {
 					sp.Start, err = otlpUint(o.Start)
+					err = fieldErr("startTimeUnixNano", err)
 				}
 				if err == nil {
 					sp.End, err = otlpUint(o.End)
+					err = fieldErr("endTimeUnixNano", err)
 				}
 				if err == nil {
 					sp.Attributes, err = otlpFullAttrs(o.Attributes)
@@ -314,3 +316,12 @@ func IsOTLP(line []byte) bool { return isOTLP(line) }
 // request spread over several lines (pretty-printed) rather than lines of
 // one value each.
 func IsOTLPDocument(head []byte) bool { return isDocument(head) }
+
+// fieldErr prefixes err with the field it is about, as the report's OTLP
+// decoder does ("spanId: ...").
+func fieldErr(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %v", field, err)
+}
