@@ -278,7 +278,7 @@ func (s *Store) Spans(ctx context.Context, filters []Filter) (*report.Spans, err
 		return sp.AddPacked(packed)
 	}
 	if len(filters) == 0 {
-		rows, err := s.db.QueryContext(ctx, `SELECT packed FROM traces ORDER BY id`)
+		rows, err := s.db.QueryContext(ctx, `SELECT packed FROM trace_spans ORDER BY id`)
 		if err != nil {
 			return nil, fmt.Errorf("store: %v", err)
 		}
@@ -296,7 +296,7 @@ func (s *Store) Spans(ctx context.Context, filters []Filter) (*report.Spans, err
 		if err != nil {
 			return nil, err
 		}
-		if err := s.inChunks(ctx, `SELECT packed FROM traces WHERE id IN `, ids, add); err != nil {
+		if err := s.inChunks(ctx, `SELECT packed FROM trace_spans WHERE id IN `, ids, add); err != nil {
 			return nil, err
 		}
 	}

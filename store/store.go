@@ -33,12 +33,20 @@ CREATE TABLE IF NOT EXISTS traces (
 	co2e_g        REAL NOT NULL,
 	water_l       REAL NOT NULL,
 	models        TEXT NOT NULL,    -- distinct models of its LLM calls, comma-separated
-	session       TEXT NOT NULL,    -- the first session.id
-	meta          BLOB NOT NULL,    -- per span: span id, parent id, start (8 bytes each)
-	packed        BLOB NOT NULL,    -- per span: report.Spans.AppendPacked
-	body          BLOB NOT NULL     -- per span: its JSONL line and a newline
+	session       TEXT NOT NULL     -- the first session.id
 );
 CREATE INDEX IF NOT EXISTS traces_start ON traces (start);
+-- The spans of a trace, apart from its summary so that lists read small
+-- rows and reports read no JSON.
+CREATE TABLE IF NOT EXISTS trace_spans (
+	id     INTEGER PRIMARY KEY, -- traces.id
+	meta   BLOB NOT NULL,       -- per span: span id, parent id, start (8 bytes each)
+	packed BLOB NOT NULL        -- per span: report.Spans.AppendPacked
+);
+CREATE TABLE IF NOT EXISTS trace_bodies (
+	id   INTEGER PRIMARY KEY, -- traces.id
+	body BLOB NOT NULL        -- per span: its JSONL line and a newline
+);
 CREATE TABLE IF NOT EXISTS postings (
 	key    TEXT PRIMARY KEY, -- see keys.go
 	traces BLOB NOT NULL     -- sorted trace row ids, delta uvarints
@@ -72,7 +80,7 @@ func IsStore(path string) bool {
 // Open opens the store at path, creating it when it does not exist.
 func Open(path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(OFF)", "cache_size(-131072)", "synchronous(OFF)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "cache_size(-131072)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

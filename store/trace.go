@@ -104,7 +104,8 @@ func (s *Store) Trace(ctx context.Context, id string) (*Trace, error) {
 	if err != nil || len(tid) != 16 {
 		return nil, fmt.Errorf("trace id %q: %w", id, ErrBadID)
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, body FROM traces WHERE trace_id = ?`, tid)
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, b.body FROM traces JOIN trace_bodies b ON b.id = traces.id
+		WHERE trace_id = ?`, tid)
 	var body []byte
 	sum, err := scanSummary(scanFunc(func(dst ...any) error { return row.Scan(append(dst, &body)...) }))
 	if errors.Is(err, sql.ErrNoRows) {

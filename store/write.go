@@ -117,12 +117,22 @@ func (w *writer) flush() error {
 		return err
 	}
 	ins, err := w.tx.PrepareContext(w.ctx, `INSERT INTO traces (trace_id, start, end, root, spans, errors, llm_calls,
-		input_tokens, output_tokens, energy_kwh, co2e_g, water_l, models, session, meta, packed, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		input_tokens, output_tokens, energy_kwh, co2e_g, water_l, models, session)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: %v", err)
 	}
 	defer ins.Close()
+	insSpans, err := w.tx.PrepareContext(w.ctx, `INSERT OR REPLACE INTO trace_spans (id, meta, packed) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: %v", err)
+	}
+	defer insSpans.Close()
+	insBody, err := w.tx.PrepareContext(w.ctx, `INSERT OR REPLACE INTO trace_bodies (id, body) VALUES (?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: %v", err)
+	}
+	defer insBody.Close()
 	var meta, packed, body []byte
 	for _, tid := range w.order {
 		p := w.pending[tid]
@@ -154,7 +164,7 @@ func (w *writer) flush() error {
 		}
 		sum := summarize(append(prior, fresh...))
 		args := []any{sum.start, sum.end, sum.root, sum.spans, sum.errors, sum.llm, sum.inTok, sum.outTok,
-			sum.kwh, sum.co2e, sum.water, sum.models, sum.session, meta, packed, body}
+			sum.kwh, sum.co2e, sum.water, sum.models, sum.session}
 		id := int64(0)
 		if st == nil {
 			r, err := ins.ExecContext(w.ctx, append([]any{tid[:]}, args...)...)
@@ -166,10 +176,16 @@ func (w *writer) flush() error {
 			id = st.id
 			_, err := w.tx.ExecContext(w.ctx, `UPDATE traces SET start = ?, end = ?, root = ?, spans = ?, errors = ?,
 				llm_calls = ?, input_tokens = ?, output_tokens = ?, energy_kwh = ?, co2e_g = ?, water_l = ?, models = ?,
-				session = ?, meta = ?, packed = ?, body = ? WHERE id = ?`, append(args, id)...)
+				session = ? WHERE id = ?`, append(args, id)...)
 			if err != nil {
 				return fmt.Errorf("store: update trace %s: %v", tid, err)
 			}
+		}
+		if _, err := insSpans.ExecContext(w.ctx, id, meta, packed); err != nil {
+			return fmt.Errorf("store: trace %s: %v", tid, err)
+		}
+		if _, err := insBody.ExecContext(w.ctx, id, body); err != nil {
+			return fmt.Errorf("store: trace %s: %v", tid, err)
 		}
 		for _, k := range p.keys {
 			w.postings[k] = append(w.postings[k], id)
@@ -190,7 +206,8 @@ func (w *writer) lookup(ids []record.TraceID) (map[record.TraceID]*storedTrace, 
 		for i := range n {
 			args[i] = ids[i][:]
 		}
-		q := `SELECT id, trace_id, meta, packed, body FROM traces WHERE trace_id IN (?` + strings.Repeat(",?", n-1) + `)`
+		q := `SELECT t.id, t.trace_id, s.meta, s.packed, b.body FROM traces t JOIN trace_spans s ON s.id = t.id
+			JOIN trace_bodies b ON b.id = t.id WHERE t.trace_id IN (?` + strings.Repeat(",?", n-1) + `)`
 		rows, err := w.tx.QueryContext(w.ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: %v", err)
