@@ -99,7 +99,7 @@ func BenchmarkDecodeLine(b *testing.B) {
 	b.SetBytes(int64(len(line)))
 	for b.Loop() {
 		var s span
-		if err := decodeJSONL(line, &s, tab); err != nil {
+		if err := decodeJSONL(line, &s, tab, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

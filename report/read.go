@@ -270,7 +270,7 @@ func (res *result) decodeLine(l []byte) error {
 		return nil
 	}
 	res.jsonl++
-	if err := decodeJSONL(l, res.add(), res.tab); err != nil {
+	if err := decodeJSONL(l, res.add(), res.tab, nil); err != nil {
 		res.drop()
 		return err
 	}

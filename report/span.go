@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/hex"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -177,13 +178,30 @@ func (f *spanFields) attr(l *lexer, s *span, key string, res bool) {
 }
 
 // decodeJSONL decodes one line written by the jsonl or json exporter
-// (runtime/record's encoding) into s.
-func decodeJSONL(b []byte, s *span, tab *symtab) error {
+// (runtime/record's encoding) into s, and what a report does not keep into
+// x when x is not nil.
+func decodeJSONL(b []byte, s *span, tab *symtab, x *Extra) error {
 	l := lexer{b: b}
 	var f spanFields
 	attrs := func(key string) { f.attr(&l, s, key, false) }
 	resource := func(key string) { f.attr(&l, s, key, true) }
+	if x != nil {
+		*x = Extra{Attrs: x.Attrs[:0], Resource: x.Resource[:0], Tags: x.Tags[:0]}
+		attrs = func(key string) {
+			start := l.i
+			f.attr(&l, s, key, false)
+			x.Attrs = append(x.Attrs, RawAttr{Key: key, Value: bytes.TrimSpace(l.b[start:l.i])})
+		}
+		resource = func(key string) {
+			start := l.i
+			f.attr(&l, s, key, true)
+			x.Resource = append(x.Resource, RawAttr{Key: key, Value: bytes.TrimSpace(l.b[start:l.i])})
+		}
+	}
 	l.object(func(key string) {
+		if x != nil && x.field(&l, key) {
+			return
+		}
 		switch key {
 		case "trace_id":
 			f.sawTrace = decodeHex(&l, s.trace[:], false)
@@ -214,6 +232,9 @@ func decodeJSONL(b []byte, s *span, tab *symtab) error {
 	l.end()
 	if l.err != nil {
 		return l.err
+	}
+	if x != nil {
+		x.Type, x.Status = f.typ, f.status
 	}
 	switch {
 	case !f.sawTrace:

@@ -15,7 +15,10 @@ Usage:
 	tracegen rules                                   list the built-in LLM call rules
 	tracegen doctor                                  report which energy sensors work here
 	tracegen version                                 print the version
-	tracegen report [flags] FILE...                  summarize spans: cost per function, test, model; budgets; diffs
+	tracegen report [flags] FILE...|DB               summarize spans: cost per function, test, model; budgets; diffs
+	tracegen traces [flags] FILE...|DB               list traces with filters, show one; -db ingests into a store
+	tracegen collect [-http addr] [-db DB]           receive spans over OTLP/HTTP into a store
+	tracegen view [-http addr] FILE...|DB            browse traces in a local web page
 
 Flags go before the packages or the subcommand. Packages are go command
 patterns (./..., example.com/m/pkg). To name a package directory called go,
@@ -61,7 +64,34 @@ per exceeded budget. With -base and -head (each repeatable, one run each; a
 run of several files is a,b) it prints the change per function, test and model
 as medians with their range; -fail-over 10% exits 1 on an increase beyond it.
 A malformed line is reported as file:line: message and the rest is read; the
-exit status is then 2. docs/cli.md has the details and the JSON schema.
+exit status is then 2. docs/cli.md has the details and the JSON schema. A
+store (below) is read alone, as a run of its own.
+
+# The store, collect and view
+
+	tracegen traces -db traces.db FILE...
+	tracegen traces [-filter key=value ...] [-format human|json] [-limit N] [-offset N] FILE...|DB
+	tracegen traces -trace ID [-format human|json] FILE...|DB
+	tracegen collect [-http 127.0.0.1:4318] [-db tracegen.db]
+	tracegen view [-http 127.0.0.1:0] FILE...|DB
+
+A store is one SQLite file of traces. traces -db ingests span files into it
+(JSONL, OTLP/JSON, '-' for stdin; several at once); a span already stored,
+by trace id and span id, is skipped, so ingesting a file twice adds nothing.
+traces lists the traces of a store, or of span files read into a temporary
+one, newest first; -filter takes name=, trace=, type=, status=, tag=,
+has=KEY, model=, session=, conversation= and KEY=VALUE for any attribute
+(attr:KEY=VALUE when KEY is one of those words), and a trace is listed when
+each filter matches one of its spans. -trace shows one trace as a tree with
+the span that cost the most itself marked.
+
+collect receives OTLP/HTTP (POST /v1/traces, application/x-protobuf or
+application/json, gzip allowed) from programs whose
+OTEL_EXPORTER_OTLP_ENDPOINT points at it, and stores what it receives until
+interrupted. view serves a page on the address (it prints the URL) that
+lists, filters and draws traces as waterfalls with each span's energy, CO2e,
+water and tokens; the page is embedded and needs no network. Its JSON API is
+in docs/view.md.
 
 # Overlay builds
 

@@ -70,7 +70,10 @@ const usageText = `usage: tracegen [flags] [packages]          rewrite packages 
        tracegen [flags] go build|test|run|vet [go flags and arguments]
        tracegen rules                             list the built-in LLM call rules
        tracegen doctor                            report which energy sensors work here
-       tracegen report [flags] FILE...            summarize spans: cost per function, test, model; budgets; diffs
+       tracegen report [flags] FILE...|DB         summarize spans: cost per function, test, model; budgets; diffs
+       tracegen traces [flags] FILE...|DB         list traces with filters, show one; -db ingests files into a store
+       tracegen collect [-http addr] [-db DB]     receive spans over OTLP/HTTP into a store
+       tracegen view [-http addr] FILE...|DB      browse traces in a local web page
        tracegen version                           print the version
 
 Functions whose doc comment holds a //trace: directive get a span. Flags go
@@ -153,11 +156,20 @@ func (a *app) dispatch(rest []string) error {
 		default:
 			return a.doctorCommand()
 		}
-	case "report":
+	case "report", "traces", "collect", "view":
 		if err := a.noFlags(sub); err != nil {
 			return err
 		}
-		return a.reportCommand(rest[1:])
+		switch sub {
+		case "report":
+			return a.reportCommand(rest[1:])
+		case "traces":
+			return a.tracesCommand(rest[1:])
+		case "collect":
+			return a.collectCommand(rest[1:])
+		default:
+			return a.viewCommand(rest[1:])
+		}
 	case "help":
 		newFlagSet(&options{}, a.stdout).Usage()
 		return nil

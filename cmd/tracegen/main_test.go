@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -99,6 +104,9 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 	add("spans", cmdSpans)
 	add("maskcrash", cmdMaskCrash)
 	add("stacks", cmdStacks)
+	add("freeport", cmdFreeport)
+	add("httppost", cmdHTTPPost)
+	add("httpget", cmdHTTPGet)
 	return cmds
 }
 
@@ -325,4 +333,64 @@ func cmdStacks(ts *testscript.TestScript, neg bool, args []string) {
 	if strconv.Itoa(n) != args[1] {
 		ts.Fatalf("%d spans carry a stack trace, want %s", n, args[1])
 	}
+}
+
+// cmdFreeport sets an environment variable to a free TCP port on
+// 127.0.0.1, for a server the script starts in the background:
+//
+//	freeport VAR
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	ts.Check(l.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// httpDo sends a request, retrying for 20 s while the server is not yet
+// listening, and prints the status and body on stdout.
+func httpDo(ts *testscript.TestScript, method, url, ctype string, body []byte) {
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, rerr := http.NewRequest(method, url, bytes.NewReader(body))
+		ts.Check(rerr)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err = http.DefaultClient.Do(req)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	ts.Check(err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%d %s\n%s\n", resp.StatusCode, resp.Header.Get("Content-Type"), out)
+}
+
+// cmdHTTPPost posts a file and prints the status line and body:
+//
+//	httppost URL content-type file
+func cmdHTTPPost(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: httppost URL content-type file")
+	}
+	body, err := os.ReadFile(ts.MkAbs(args[2]))
+	ts.Check(err)
+	httpDo(ts, http.MethodPost, args[0], args[1], body)
+}
+
+// cmdHTTPGet gets a URL and prints the status line and body:
+//
+//	httpget URL
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: httpget URL")
+	}
+	httpDo(ts, http.MethodGet, args[0], "", nil)
 }

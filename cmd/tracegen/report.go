@@ -8,13 +8,15 @@ import (
 	"strings"
 
 	"github.com/tracegen-dev/tracegen/report"
+	"github.com/tracegen-dev/tracegen/store"
 )
 
-const reportUsage = `usage: tracegen report [-format text|markdown|json|html] [-top N] [-budget key=value,...] FILE...
+const reportUsage = `usage: tracegen report [-format text|markdown|json|html] [-top N] [-budget key=value,...] FILE...|DB
        tracegen report -base RUN [-base RUN ...] -head RUN [-head RUN ...] [-fail-over 10%%] [-format ...]
 
 Summarizes spans written by the jsonl or json exporter, or OTLP/JSON; '-' reads
-stdin. A RUN is a file, or several files separated by commas. Exit status: 0,
+stdin; a store (tracegen traces -db, tracegen collect) is read alone. A RUN is
+a file, a store, or several files separated by commas. Exit status: 0,
 1 when over a budget or a -fail-over threshold, 2 when an input cannot be read
 or holds a malformed line (each printed as file:line: message) or for bad usage.
 
@@ -96,7 +98,10 @@ func (a *app) reportCommand(args []string) error {
 			return errUsage
 		}
 	}
-	spans := report.Read(fs.Args(), a.stdin)
+	spans, err := a.readSpans(fs.Args())
+	if err != nil {
+		return err
+	}
 	r := report.Summarize(spans)
 	if budgets != nil {
 		r.Budget = report.Check(&r.Totals, budgets)
@@ -134,14 +139,26 @@ func (a *app) reportDiff(fs *flag.FlagSet, base, head runList, failOver, budget 
 			return errUsage
 		}
 	}
-	summarize := func(runs runList) []*report.Report {
+	summarize := func(runs runList) ([]*report.Report, error) {
 		out := make([]*report.Report, len(runs))
 		for i, files := range runs {
-			out[i] = report.Summarize(report.Read(files, a.stdin))
+			spans, err := a.readSpans(files)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = report.Summarize(spans)
 		}
-		return out
+		return out, nil
 	}
-	d := report.Compare(summarize(base), summarize(head), th)
+	b, err := summarize(base)
+	if err != nil {
+		return err
+	}
+	h, err := summarize(head)
+	if err != nil {
+		return err
+	}
+	d := report.Compare(b, h, th)
 	if err := report.WriteDiff(a.stdout, d, opts); err != nil {
 		return err
 	}
@@ -159,4 +176,18 @@ func (a *app) reportProblems(probs []report.Problem) {
 		fmt.Fprintln(a.stderr, p)
 		a.exitAtLeast(exitError)
 	}
+}
+
+// readSpans reads the spans of a run: span files, or one store.
+func (a *app) readSpans(files []string) (*report.Spans, error) {
+	for _, f := range files {
+		if store.IsStore(f) {
+			if len(files) > 1 {
+				a.logf("report: %s is a store: name it alone, or ingest the other files into it (tracegen traces -db %s FILE...)", f, f)
+				return nil, errUsage
+			}
+			return storeSpans(f), nil
+		}
+	}
+	return report.Read(files, a.stdin), nil
 }
