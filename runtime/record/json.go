@@ -35,9 +35,11 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `","start_time":"`...)
 	b = appendTime(b, r.Start)
 	b = append(b, `","end_time":"`...)
-	b = appendTime(b, r.End)
+	if !r.Snapshot {
+		b = appendTime(b, r.End)
+	}
 	b = append(b, `","duration_ms":`...)
-	b = appendFloat(b, float64(r.End.Sub(r.Start))/float64(time.Millisecond))
+	b = appendFloat(b, float64(r.Duration())/float64(time.Millisecond))
 	b = append(b, `,"status":"`...)
 	b = append(b, r.Status.String()...)
 	b = append(b, `","status_message":`...)
@@ -77,6 +79,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if len(r.Output) > 0 {
 		b = append(b, `,"output":`...)
 		b = appendAttrObject(b, r.Output, nil)
+	}
+	if r.Snapshot {
+		b = append(b, `,"snapshot":true`...)
 	}
 	b = append(b, `,"impact":{"energy_kwh":`...)
 	b = appendFloat(b, r.Impact.EnergyKWh)

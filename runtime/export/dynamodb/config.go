@@ -15,7 +15,7 @@ const (
 	DefaultConversationIndex = "by_conversation_id"
 	DefaultIdentifier        = "_"
 	DefaultTTL               = 30 * 24 * time.Hour
-	DefaultQueueSize         = 4096            // items waiting to be written
+	DefaultQueueSize         = 4096             // items waiting to be written
 	DefaultTimeout           = 10 * time.Second // per request
 	DefaultShutdownTimeout   = 5 * time.Second  // final flush when Shutdown's ctx has no deadline
 	DefaultMinBackoff        = 50 * time.Millisecond

@@ -205,7 +205,7 @@ func (e *Exporter) shutdown(ctx context.Context) error {
 	}
 	left := len(e.queue)
 	e.queue = nil
-	e.cancel() // abort the request in flight and the backoff
+	e.cancel()      // abort the request in flight and the backoff
 	for e.writing { // which returns at once
 		e.idle.Wait()
 	}
