@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/hex"
+	"errors"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -106,6 +107,7 @@ type spanFields struct {
 	typ, status          string
 	sawTrace, sawSpan    bool
 	sawName, sawDuration bool
+	snapshot             bool // "snapshot":true, a running span's copy
 }
 
 // finish resolves the fields into s (model: response, else request).
@@ -207,6 +209,8 @@ func decodeJSONL(b []byte, s *span, tab *symtab) error {
 			l.object(resource)
 		case "impact":
 			decodeImpact(&l, s, &f)
+		case "snapshot":
+			f.snapshot = l.scalar() == "true"
 		default:
 			l.skip()
 		}
@@ -214,6 +218,9 @@ func decodeJSONL(b []byte, s *span, tab *symtab) error {
 	l.end()
 	if l.err != nil {
 		return l.err
+	}
+	if f.snapshot {
+		return errSnapshot
 	}
 	switch {
 	case !f.sawTrace:
@@ -228,6 +235,10 @@ func decodeJSONL(b []byte, s *span, tab *symtab) error {
 	f.finish(s, tab)
 	return nil
 }
+
+// errSnapshot marks a snapshot of a running span (trace.Span.Snapshot):
+// the finished span comes on a line of its own, so the report skips it.
+var errSnapshot = errors.New("a snapshot of a running span")
 
 type errMissing string
 
