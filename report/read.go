@@ -272,6 +272,9 @@ func (res *result) decodeLine(l []byte) error {
 	res.jsonl++
 	if err := decodeJSONL(l, res.add(), res.tab, nil); err != nil {
 		res.drop()
+		if err == errSnapshot {
+			return nil
+		}
 		return err
 	}
 	return nil

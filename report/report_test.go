@@ -194,6 +194,9 @@ func TestSummarize(t *testing.T) {
 func TestReadProblems(t *testing.T) {
 	good := sp{id: 1, name: `quote " and \ and é`, ms: 5, joules: 1}
 	line := string(good.record().AppendJSON(nil))
+	snap := good.record()
+	snap.Snapshot = true
+	snapLine := string(snap.AppendJSON(nil))
 	tests := []struct {
 		name  string
 		input string
@@ -204,6 +207,7 @@ func TestReadProblems(t *testing.T) {
 		{"garbage and the rest read", line + "\nnot json\n" + line + "\n", 2, []string{":2: offset 0: unexpected 'n'"}},
 		{"truncated", line + "\n" + line[:len(line)/2] + "\n", 1, []string{":2: "}},
 		{"no final newline", line, 1, nil},
+		{"snapshots skipped", snapLine + "\n" + line + "\n", 1, nil},
 		{"not a span", `{"hello":"world"}` + "\n" + line, 1, []string{":1: not a span: no trace_id field"}},
 		{"short id", strings.Replace(line, `"span_id":"0000000000000001"`, `"span_id":"01"`, 1), 0, []string{":1: offset"}},
 		{"trailing data", line + " x\n", 0, []string{":1: offset"}},

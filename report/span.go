@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
@@ -107,6 +108,7 @@ type spanFields struct {
 	typ, status          string
 	sawTrace, sawSpan    bool
 	sawName, sawDuration bool
+	snapshot             bool // "snapshot":true, a running span's copy
 }
 
 // finish resolves the fields into s (model: response, else request).
@@ -225,6 +227,8 @@ func decodeJSONL(b []byte, s *span, tab *symtab, x *Extra) error {
 			l.object(resource)
 		case "impact":
 			decodeImpact(&l, s, &f)
+		case "snapshot":
+			f.snapshot = l.scalar() == "true"
 		default:
 			l.skip()
 		}
@@ -232,6 +236,9 @@ func decodeJSONL(b []byte, s *span, tab *symtab, x *Extra) error {
 	l.end()
 	if l.err != nil {
 		return l.err
+	}
+	if f.snapshot {
+		return errSnapshot
 	}
 	if x != nil {
 		x.Type, x.Status = f.typ, f.status
@@ -249,6 +256,10 @@ func decodeJSONL(b []byte, s *span, tab *symtab, x *Extra) error {
 	f.finish(s, tab)
 	return nil
 }
+
+// errSnapshot marks a snapshot of a running span (trace.Span.Snapshot):
+// the finished span comes on a line of its own, so the report skips it.
+var errSnapshot = errors.New("a snapshot of a running span")
 
 type errMissing string
 

@@ -104,6 +104,7 @@ var optional = map[string]string{
 	"otlp":       "github.com/tracegen-dev/tracegen/runtime/export/otlp",
 	"prometheus": "github.com/tracegen-dev/tracegen/runtime/export/prometheus",
 	"dogstatsd":  "github.com/tracegen-dev/tracegen/runtime/export/dogstatsd",
+	"dynamodb":   "github.com/tracegen-dev/tracegen/runtime/export/dynamodb",
 }
 
 // LinkPath returns the import path of the package that provides the

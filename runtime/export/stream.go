@@ -90,11 +90,7 @@ func (j *JSONL) Export(_ context.Context, records []*record.Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil && j.openErr == nil {
-		j.f, j.openErr = os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		j.opens++
-		if j.openErr != nil {
-			j.openErr = fmt.Errorf("jsonl exporter: %w", j.openErr)
-		}
+		j.open()
 	}
 	if j.openErr != nil {
 		return j.openErr
@@ -117,6 +113,16 @@ func (j *JSONL) Export(_ context.Context, records []*record.Record) error {
 		j.buf = b[:0]
 	}
 	return err
+}
+
+// open opens the file in append mode; a failure is sticky. j.mu is held.
+func (j *JSONL) open() error {
+	j.f, j.openErr = os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	j.opens++
+	if j.openErr != nil {
+		j.openErr = fmt.Errorf("jsonl exporter: %w", j.openErr)
+	}
+	return j.openErr
 }
 
 func (j *JSONL) write(b []byte) error {

@@ -176,11 +176,14 @@ func (t *Tree) printSubtree(b []byte, r *record.Record, kids map[record.SpanID][
 // FormatSpanLine appends the tree line(s) of r at the given depth: the span
 // line, then one indented line per input, output and error event. root
 // selects the root form, which also shows the trace id; a non-root span
-// with depth 0 is printed as an orphan.
+// with depth 0 is printed as an orphan, a snapshot (Record.Snapshot) as
+// "(snapshot) name [kind] running ...".
 func FormatSpanLine(b []byte, r *record.Record, depth int, root bool) []byte {
 	indent := strings.Repeat("  ", depth)
 	b = append(b, indent...)
-	if depth == 0 && !root {
+	if r.Snapshot {
+		b = append(b, "(snapshot) "...)
+	} else if depth == 0 && !root {
 		b = append(b, "(orphan) "...)
 	}
 	b = append(b, r.Name...)
@@ -191,7 +194,11 @@ func FormatSpanLine(b []byte, r *record.Record, depth int, root bool) []byte {
 		b = append(b, r.Type.String()...)
 	}
 	b = append(b, "] "...)
-	b = appendDuration(b, r.Duration())
+	if r.Snapshot {
+		b = append(b, "running"...)
+	} else {
+		b = appendDuration(b, r.Duration())
+	}
 	b = append(b, ' ')
 	b = append(b, r.Status.String()...)
 	if r.StatusMsg != "" {

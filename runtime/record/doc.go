@@ -20,5 +20,7 @@
 //	 "impact":{"energy_kwh":0,"co2e_g":0,"water_l":0,"energy_source":""}}
 //
 // The optional keys "tags", "input" and "output" are added when present, and
-// "impact" gains "energy_j" (joules per source) when energy was measured.
+// "impact" gains "energy_j" (joules per source) when energy was measured. A
+// snapshot of a running span (Record.Snapshot) has "end_time":"",
+// "duration_ms":0 and "snapshot":true before "impact".
 package record

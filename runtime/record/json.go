@@ -35,9 +35,11 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `","start_time":"`...)
 	b = appendTime(b, r.Start)
 	b = append(b, `","end_time":"`...)
-	b = appendTime(b, r.End)
+	if !r.Snapshot {
+		b = appendTime(b, r.End)
+	}
 	b = append(b, `","duration_ms":`...)
-	b = appendFloat(b, float64(r.End.Sub(r.Start))/float64(time.Millisecond))
+	b = appendFloat(b, float64(r.Duration())/float64(time.Millisecond))
 	b = append(b, `,"status":"`...)
 	b = append(b, r.Status.String()...)
 	b = append(b, `","status_message":`...)
@@ -78,6 +80,9 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = append(b, `,"output":`...)
 		b = appendAttrObject(b, r.Output, nil)
 	}
+	if r.Snapshot {
+		b = append(b, `,"snapshot":true`...)
+	}
 	b = append(b, `,"impact":{"energy_kwh":`...)
 	b = appendFloat(b, r.Impact.EnergyKWh)
 	b = append(b, `,"co2e_g":`...)
@@ -113,37 +118,44 @@ func (r *Record) AppendJSON(b []byte) []byte {
 func appendAttrObject(b []byte, base, over []Attr) []byte {
 	b = append(b, '{')
 	n := 0
-	all := func(i int) Attr {
-		if i < len(base) {
-			return base[i]
-		}
-		return over[i-len(base)]
-	}
-	total := len(base) + len(over)
-	for i := 0; i < total; i++ {
-		a := all(i)
+	for i, a := range base {
 		// Skip a key when a later attribute has the same key; the later one
 		// wins. Attribute lists are short, so the quadratic scan is cheaper
 		// than a map.
-		dup := false
-		for j := i + 1; j < total; j++ {
-			if all(j).Key == a.Key {
-				dup = true
-				break
-			}
-		}
-		if dup {
+		if hasKey(base[i+1:], a.Key) || hasKey(over, a.Key) {
 			continue
 		}
-		if n > 0 {
-			b = append(b, ',')
-		}
+		b = appendMember(b, n, a)
 		n++
-		b = AppendString(b, a.Key)
-		b = append(b, ':')
-		b = AppendValue(b, a.Value)
+	}
+	for i, a := range over {
+		if hasKey(over[i+1:], a.Key) {
+			continue
+		}
+		b = appendMember(b, n, a)
+		n++
 	}
 	return append(b, '}')
+}
+
+func hasKey(attrs []Attr, key string) bool {
+	for i := range attrs {
+		if attrs[i].Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// appendMember appends "key":value, after a comma unless it is the
+// object's first (n == 0).
+func appendMember(b []byte, n int, a Attr) []byte {
+	if n > 0 {
+		b = append(b, ',')
+	}
+	b = AppendString(b, a.Key)
+	b = append(b, ':')
+	return AppendValue(b, a.Value)
 }
 
 // AppendValue appends the JSON form of v: strings, numbers and bools as
@@ -189,20 +201,103 @@ func appendHex(b []byte, src []byte) []byte {
 	return b
 }
 
+// appendTime appends t in UTC as time.RFC3339Nano formats it (nanoseconds
+// without trailing zeros, "Z"), writing the digits itself for years 0 to
+// 9999, which is most of the JSON encoding's time otherwise.
 func appendTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	unix := t.Unix()
+	if unix < 0 || unix >= maxUnix4 {
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	days, secs := int(unix/86400), int(unix%86400)
+	year, month, day := civil(days)
+	var d [30]byte // 2006-01-02T15:04:05.999999999Z
+	d[0], d[1], d[2], d[3] = byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10)
+	d[4], d[7], d[10], d[13], d[16] = '-', '-', 'T', ':', ':'
+	put2(d[5:], month)
+	put2(d[8:], day)
+	put2(d[11:], secs/3600)
+	put2(d[14:], secs/60%60)
+	put2(d[17:], secs%60)
+	n := 19
+	if ns := t.Nanosecond(); ns != 0 {
+		d[19] = '.'
+		for i := 28; i > 19; i-- {
+			d[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n = 29
+		for d[n-1] == '0' {
+			n--
+		}
+	}
+	d[n] = 'Z'
+	return append(b, d[:n+1]...)
 }
+
+// maxUnix4 is 10000-01-01T00:00:00Z: appendTime writes the times from 1970
+// up to it itself.
+const maxUnix4 = 253402300800
+
+// civil returns the date of the day days after 1970-01-01 (days >= 0), by
+// Howard Hinnant's days-to-civil algorithm.
+func civil(days int) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = doy - (153*mp+2)/5 + 1
+	month = mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// put2 writes n, 0 to 99, as two digits.
+func put2(d []byte, n int) {
+	d[0], d[1] = byte('0'+n/10), byte('0'+n%10)
+}
+
+// plainASCII[c] is true for the bytes AppendString copies as they are.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // AppendString appends s as a JSON string, escaping quotes, backslashes,
 // control characters and invalid UTF-8 (as U+FFFD). It also escapes <, >,
 // & and U+2028/U+2029 like encoding/json does.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most keys and values need no escape: copy them in one piece.
+	i := 0
+	for i < len(s) && plainASCII[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendEscaped(b, s, i)
+}
+
+// appendEscaped writes the rest of AppendString from s[i], the first
+// byte that is not plain ASCII.
+func appendEscaped(b []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}

@@ -38,12 +38,16 @@ type Record struct {
 	// (adopted from an OpenTelemetry span context); the span is then the
 	// root of the local tree even though ParentSpanID is set.
 	RemoteParent bool
-	Kind         Kind
-	Type         Type
-	Status       Status
-	Name         string
-	Start, End   time.Time
-	StatusMsg    string
+	// Snapshot is true for a copy of a span that is still running
+	// (trace.Span.Snapshot): End is zero, and the span will be exported
+	// again, finished, when it ends.
+	Snapshot   bool
+	Kind       Kind
+	Type       Type
+	Status     Status
+	Name       string
+	Start, End time.Time
+	StatusMsg  string
 	// Attrs are the span's own attributes, in the order they were set; a
 	// later value for the same key wins when encoded.
 	Attrs []Attr
@@ -61,8 +65,13 @@ type Record struct {
 // IsLocalRoot reports whether the span has no parent inside this process.
 func (r *Record) IsLocalRoot() bool { return !r.ParentSpanID.IsValid() || r.RemoteParent }
 
-// Duration returns End - Start.
-func (r *Record) Duration() time.Duration { return r.End.Sub(r.Start) }
+// Duration returns End - Start (0 for a snapshot, which has no end yet).
+func (r *Record) Duration() time.Duration {
+	if r.Snapshot {
+		return 0
+	}
+	return r.End.Sub(r.Start)
+}
 
 // Lookup returns the value of key among the span's own attributes (last
 // one wins) and then its inherited attributes.

@@ -220,3 +220,24 @@ func FuzzRecordJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendTimeMatchesFormat: the hand-written RFC 3339 form is the one
+// time.RFC3339Nano gives, in UTC, for every kind of time.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	times := []time.Time{
+		{}, time.Unix(0, 0), time.Unix(0, 1), time.Unix(1, 100), time.Unix(1, 120000000),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 6000, time.FixedZone("X", -7*3600)),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 5, time.UTC), time.Now(),
+	}
+	for i := range 1000 {
+		times = append(times, time.Unix(int64(i)*9876543211, int64(i)*7919%1e9))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(appendTime(nil, tm)); got != want {
+			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}

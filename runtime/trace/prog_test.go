@@ -48,6 +48,18 @@ func tgprog() {
 		}
 		time.Sleep(5 * time.Second)
 		fmt.Println("survived the signal")
+	case "snapshot":
+		// A long-running span, snapshotted twice while it runs.
+		_, long := Start(ctx, "long", TypeAgent, WithAttr("step", 0))
+		long.Snapshot()
+		long.SetAttr("step", 1)
+		long.AddEvent("tool.called")
+		time.Sleep(2 * time.Millisecond)
+		long.Snapshot()
+		long.SetAttr("step", 2)
+		long.End()
+		long.Snapshot() // ended: nothing
+		fmt.Println("snapshotted")
 	case "error":
 		err := failing(ctx)
 		fmt.Println("error:", err)

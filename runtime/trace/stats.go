@@ -9,10 +9,12 @@ type Stats struct {
 	ExportErrors uint64 // errors returned by exporters (Export and Shutdown)
 	ExportPanics uint64 // panics recovered from exporters
 	Limited      uint64 // attributes and events dropped by MaxAttributes/MaxEvents
+	Snapshots    uint64 // snapshots handed to the exporters (Span.Snapshot)
 }
 
 var stats struct {
 	exported, dropped, errors, panics, limited atomic.Uint64
+	snapshots                                  atomic.Uint64
 }
 
 // ReadStats returns the counters accumulated since the program started.
@@ -23,5 +25,6 @@ func ReadStats() Stats {
 		ExportErrors: stats.errors.Load(),
 		ExportPanics: stats.panics.Load(),
 		Limited:      stats.limited.Load(),
+		Snapshots:    stats.snapshots.Load(),
 	}
 }
