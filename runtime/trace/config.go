@@ -60,6 +60,10 @@ type Config struct {
 	// ErrorLog receives the one-line "tracegen: ..." diagnostics; default
 	// os.Stderr.
 	ErrorLog io.Writer
+	// Limits override the span limits of the environment
+	// (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT and the others, TRACEGEN_CONTENT_LIMIT)
+	// field by field; see SpanLimits.
+	Limits SpanLimits
 }
 
 // settings is the resolved configuration.
@@ -75,6 +79,7 @@ type settings struct {
 	blocking        bool
 	syncMode        bool
 	flushOnSignal   bool
+	limits          limits
 }
 
 // envLookup reads the environment; tests replace it.
@@ -156,6 +161,7 @@ func build(cfg Config) *pipeline {
 	if cfg.ShutdownTimeout > 0 {
 		st.shutdownTimeout = cfg.ShutdownTimeout
 	}
+	st.limits.override(cfg.Limits)
 	st.blocking = st.blocking || cfg.Blocking
 	st.syncMode = st.syncMode || cfg.Sync
 	st.batchSize = min(st.batchSize, st.queueSize)
@@ -180,6 +186,7 @@ func build(cfg Config) *pipeline {
 		blocking:        st.blocking,
 		syncMode:        st.syncMode,
 		captureContent:  st.capture,
+		limits:          st.limits,
 		sampleAll:       st.sample >= 1,
 		sampleBound:     uint64(st.sample * math.MaxUint64),
 		errLog:          errLog,
@@ -237,6 +244,7 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 		batchSize:       DefaultBatchSize,
 		flushInterval:   DefaultFlushInterval,
 		shutdownTimeout: DefaultShutdownTimeout,
+		limits:          defaultLimits,
 	}
 	get := func(k string) string {
 		v, _ := lookup(k)
@@ -303,6 +311,7 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 	envBool("TRACEGEN_BLOCKING", &st.blocking)
 	envBool("TRACEGEN_SYNC", &st.syncMode)
 	envBool("TRACEGEN_FLUSH_ON_SIGNAL", &st.flushOnSignal)
+	st.limits = limitsFromEnv(get, logf)
 	return st
 }
 
