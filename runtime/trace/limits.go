@@ -23,9 +23,9 @@ import (
 // the traced code anything more than it did. What a limit drops or cuts is
 // counted in Stats.Limited.
 const (
-	DefaultAttributeCountLimit      = 128 // OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT
-	DefaultEventCountLimit          = 128 // OTEL_SPAN_EVENT_COUNT_LIMIT
-	DefaultEventAttributeCountLimit = 128 // OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT
+	DefaultAttributeCountLimit      = 128      // OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT
+	DefaultEventCountLimit          = 128      // OTEL_SPAN_EVENT_COUNT_LIMIT
+	DefaultEventAttributeCountLimit = 128      // OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_COUNT_LIMIT
 	DefaultContentLimit             = 64 << 10 // TRACEGEN_CONTENT_LIMIT, bytes
 )
 
