@@ -2,6 +2,7 @@ package energy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
@@ -245,7 +247,7 @@ var (
 	forceDumpSplit atomic.Bool
 
 	// getenv reads the environment for the energy files; tests replace it.
-	energyGetenv = os.Getenv
+	energyGetenv = export.Getenv
 )
 
 func init() {
@@ -491,6 +493,9 @@ func processMeter() *sensor.Meter {
 		}
 		m := sensor.NewMeter(opts)
 		for _, p := range m.Probes() {
+			if p.Name == "rapl" && opts.RAPLRoot != "" && errors.Is(p.Err, sensor.ErrNoRAPL) {
+				energyLogOnce("rapl-root", "%s=%s: %v; using the CPU model", sensor.EnvRAPLRoot, opts.RAPLRoot, p.Err)
+			}
 			if p.Name == "rapl" && strings.Contains(p.Detail, "permission") {
 				energyLogOnce("rapl-perm", "RAPL energy counters are not readable (%s); using the CPU model", p.Detail)
 			}

@@ -223,3 +223,14 @@ func Safely(e Exporter, f func() error) (err error) {
 	}()
 	return f()
 }
+
+// Configuration errors of exporters, wrapped by the errors of factories
+// and of the span pipeline's configuration (trace.ConfigFromEnv).
+var (
+	// ErrUnknownExporter: TRACEGEN_EXPORTER names no registered exporter
+	// and none this module provides.
+	ErrUnknownExporter = errors.New("unknown exporter")
+	// ErrBadEndpoint: an exporter's endpoint or address is not one it can
+	// reach (not a URL, a wrong scheme, no host, a bad host:port).
+	ErrBadEndpoint = errors.New("bad endpoint")
+)

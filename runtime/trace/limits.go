@@ -96,7 +96,7 @@ var defaultLimits = limits{
 // limitsFromEnv reads the limit variables: the SPAN_ and EVENT_ forms win
 // over the general OTEL_ATTRIBUTE_* ones, as the specification orders them.
 // A bad value is reported and the default kept.
-func limitsFromEnv(get func(string) string, logf func(string, ...any)) limits {
+func limitsFromEnv(get func(string) string, report func(error)) limits {
 	l := defaultLimits
 	read := func(dst *int, zeroIsNone bool, names ...string) {
 		for _, name := range names {
@@ -106,7 +106,7 @@ func limitsFromEnv(get func(string) string, logf func(string, ...any)) limits {
 			}
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				logf("%s=%q: want a non-negative integer; using the default", name, v)
+				report(envErr(name, ErrInvalidValue, "%s=%q: want a non-negative integer; using the default", name, v))
 				return
 			}
 			if n == 0 && zeroIsNone {

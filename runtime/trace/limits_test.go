@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -40,8 +39,8 @@ func TestLimitsFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs []string
-			l := limitsFromEnv(func(k string) string { return tt.env[k] }, func(f string, a ...any) {
-				logs = append(logs, fmt.Sprintf(f, a...))
+			l := limitsFromEnv(func(k string) string { return tt.env[k] }, func(err error) {
+				logs = append(logs, err.Error())
 			})
 			if got := l.public(); got != tt.want {
 				t.Errorf("limits = %+v, want %+v", got, tt.want)

@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -68,14 +69,26 @@ func init() {
 	})
 }
 
-// addrFromEnv returns "" when DD_DOGSTATSD_URL or DD_AGENT_HOST is set, so
-// that the client resolves them itself, and otherwise DefaultAddr with
-// DD_DOGSTATSD_PORT's port.
+// addrFromEnv returns "" when DD_DOGSTATSD_URL or DD_AGENT_HOST is set in
+// the environment, so that the client resolves them itself; when they come
+// from the env file (TRACEGEN_ENV_FILE), which the client does not read,
+// the address they give; and otherwise DefaultAddr with DD_DOGSTATSD_PORT's
+// port.
 func addrFromEnv() string {
 	if os.Getenv("DD_DOGSTATSD_URL") != "" || os.Getenv("DD_AGENT_HOST") != "" {
 		return ""
 	}
-	if port := strings.TrimSpace(os.Getenv("DD_DOGSTATSD_PORT")); port != "" {
+	port := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_PORT"))
+	if u := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_URL")); u != "" {
+		return strings.TrimPrefix(u, "udp://")
+	}
+	if host := strings.TrimSpace(export.Getenv("DD_AGENT_HOST")); host != "" {
+		if port == "" {
+			port = "8125"
+		}
+		return net.JoinHostPort(host, port)
+	}
+	if port != "" {
 		return "127.0.0.1:" + port
 	}
 	return DefaultAddr

@@ -2,11 +2,11 @@ package metrics
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -40,14 +40,14 @@ type Config struct {
 // "0", "false" or "off" for none, anything else a file path).
 func ConfigFromEnv(exporter string) (Config, error) {
 	cfg := Config{Exporter: exporter}
-	if v := strings.TrimSpace(os.Getenv("TRACEGEN_METRICS_MAX_SERIES")); v != "" {
+	if v := strings.TrimSpace(export.Getenv("TRACEGEN_METRICS_MAX_SERIES")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return cfg, fmt.Errorf("TRACEGEN_METRICS_MAX_SERIES=%q: want a positive integer", v)
 		}
 		cfg.MaxSeries = n
 	}
-	switch v := strings.TrimSpace(os.Getenv("TRACEGEN_METRICS_REPORT")); strings.ToLower(v) {
+	switch v := strings.TrimSpace(export.Getenv("TRACEGEN_METRICS_REPORT")); strings.ToLower(v) {
 	case "", "0", "false", "off":
 	case "1", "true", "stderr":
 		cfg.ReportTo = "stderr"

@@ -28,7 +28,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +58,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		addr := strings.TrimSpace(os.Getenv("TRACEGEN_PROMETHEUS_ADDR"))
+		addr := strings.TrimSpace(export.Getenv("TRACEGEN_PROMETHEUS_ADDR"))
+		if addr != "" && addr != "off" {
+			if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+				return nil, fmt.Errorf("TRACEGEN_PROMETHEUS_ADDR=%q: want host:port or off: %w", addr, export.ErrBadEndpoint)
+			}
+		}
 		return New(Options{Addr: addr, Metrics: cfg}), nil
 	})
 }
