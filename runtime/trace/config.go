@@ -18,6 +18,7 @@ import (
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/impact"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/resource"
 	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
 
@@ -380,9 +381,16 @@ func exportersFromList(list string, report func(error)) []namedExporter {
 	return out
 }
 
+// detectedResource is the host, process, container, pod and cloud of this
+// process, detected once (package resource).
+var detectedResource = sync.OnceValue(func() []record.Attr {
+	return resource.Detect(resource.Source{Getenv: export.Getenv})
+})
+
 // resourceFromEnv builds the process resource: OTEL_RESOURCE_ATTRIBUTES
 // (k=v pairs, comma separated, values percent-encoded), OTEL_SERVICE_NAME
-// on top, then defaults for service.name and the SDK attributes.
+// on top, then defaults for service.name and the SDK attributes, then the
+// detected resource (package resource) where these do not set a key.
 func resourceFromEnv(service, attrs string, report func(error)) []record.Attr {
 	var res []record.Attr
 	if attrs != "" {
@@ -408,10 +416,6 @@ func resourceFromEnv(service, attrs string, report func(error)) []record.Attr {
 	if service != "" {
 		res = setAttr(res, record.String("service.name", service))
 	}
-	exe := "go"
-	if len(os.Args) > 0 {
-		exe = filepath.Base(os.Args[0])
-	}
 	has := func(k string) bool {
 		for _, a := range res {
 			if a.Key == k {
@@ -421,14 +425,21 @@ func resourceFromEnv(service, attrs string, report func(error)) []record.Attr {
 		return false
 	}
 	if !has("service.name") {
+		exe := "go"
+		if len(os.Args) > 0 {
+			exe = filepath.Base(os.Args[0])
+		}
 		res = append(res, record.String("service.name", "unknown_service:"+exe))
 	}
 	res = append(res,
 		record.String("telemetry.sdk.name", "tracegen"),
 		record.String("telemetry.sdk.language", "go"),
-		record.Int("process.pid", os.Getpid()),
-		record.String("process.executable.name", exe),
 	)
+	for _, a := range detectedResource() {
+		if !has(a.Key) {
+			res = append(res, a)
+		}
+	}
 	return res
 }
 
