@@ -89,7 +89,7 @@ type Exporter struct {
 	water    *prom.CounterVec
 	tokens   *prom.CounterVec
 
-	addr string // "" when not serving
+	addr string    // "" when not serving
 	info sync.Once // registers target_info from the first record's resource
 
 	mu       sync.Mutex
