@@ -35,19 +35,23 @@ var envFile struct {
 }
 
 // LookupEnv is os.LookupEnv with the env file behind it: a variable set in
-// the environment wins; one that is not set there is looked up in the
-// file named by TRACEGEN_ENV_FILE (or installed with UseEnvFile). Every
+// the environment to a non-empty value wins (tracegen treats an empty
+// variable as unset everywhere); otherwise it is looked up in the file
+// named by TRACEGEN_ENV_FILE (or installed with UseEnvFile). Every
 // setting of tracegen and of its exporters is read through it. The file's
 // values are not put into the process environment: the program's own
 // os.Getenv does not see them.
 func LookupEnv(key string) (string, bool) {
-	if v, ok := os.LookupEnv(key); ok {
+	v, ok := os.LookupEnv(key)
+	if v != "" {
 		return v, true
 	}
 	envFile.once.Do(func() { loadEnvFile(os.Getenv(EnvFileVar)) })
 	envFile.mu.RLock()
 	defer envFile.mu.RUnlock()
-	v, ok := envFile.vals[key]
+	if fv, fok := envFile.vals[key]; fok {
+		return fv, true
+	}
 	return v, ok
 }
 

@@ -38,6 +38,20 @@ var (
 	ErrUnknownCountry = errors.New("unknown country")
 )
 
+// varError is a message about a variable that wraps one of the errors
+// above without repeating it.
+type varError struct {
+	msg string
+	err error
+}
+
+func (e *varError) Error() string { return e.msg }
+func (e *varError) Unwrap() error { return e.err }
+
+func envError(err error, format string, args ...any) error {
+	return &varError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
 // LiveFactory builds a live resolver from the environment; nil when not
 // configured. Package live registers one.
 type LiveFactory func(getenv func(string) string) func(ctx context.Context, c Config) Factors
@@ -115,7 +129,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v < min || v != v || v > 1e9 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a number >= %g; ignored: %w", name, s, min, ErrBadNumber))
+			errs = append(errs, envError(ErrBadNumber, "%s=%q: want a number >= %g; ignored", name, s, min))
 			return 0
 		}
 		return v
@@ -128,7 +142,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 	c.Country = strings.TrimSpace(getenv(EnvCountry))
 	if c.Provider != "" {
 		if _, ok := providerPUE[c.Provider]; !ok {
-			errs = append(errs, fmt.Errorf("%s=%q: want aws, gcp or azure; ignored: %w", EnvCloudProvider, getenv(EnvCloudProvider), ErrUnknownProvider))
+			errs = append(errs, envError(ErrUnknownProvider, "%s=%q: want aws, gcp or azure; ignored", EnvCloudProvider, getenv(EnvCloudProvider)))
 			c.Provider = ""
 		}
 	}
@@ -154,12 +168,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 	if c.Provider != "" && c.Region == "" {
 		c.Region = providerRegion(c.Provider, getenv)
 		if c.Region == "" {
-			errs = append(errs, fmt.Errorf("%s: unset while %s=%s; using the provider's PUE and the country or world grid: %w", EnvCloudRegion, EnvCloudProvider, c.Provider, ErrMissingRegion))
+			errs = append(errs, envError(ErrMissingRegion, "%s: unset while %s=%s; using the provider's PUE and the country or world grid", EnvCloudRegion, EnvCloudProvider, c.Provider))
 		}
 	}
 	if c.Country != "" {
 		if _, ok := CountryISO3(c.Country); !ok {
-			errs = append(errs, fmt.Errorf("%s=%q: not an ISO 3166-1 alpha-2 or alpha-3 code we know; ignored: %w", EnvCountry, c.Country, ErrUnknownCountry))
+			errs = append(errs, envError(ErrUnknownCountry, "%s=%q: not an ISO 3166-1 alpha-2 or alpha-3 code we know; ignored", EnvCountry, c.Country))
 			c.Country = ""
 		}
 	}

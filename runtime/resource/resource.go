@@ -30,15 +30,23 @@ import (
 
 // Kubernetes variables read by Detect, in order of preference for each
 // attribute. The K8S_ names are the ones the OpenTelemetry documentation
-// suggests mapping the downward API to; the OTEL_RESOURCE_ATTRIBUTES_
-// names are those the OpenTelemetry Operator injects; the short ones are
-// common in Helm charts.
+// suggests mapping the downward API to, and the OTEL_RESOURCE_ATTRIBUTES_
+// names those the OpenTelemetry Operator injects; both are read anywhere.
+// The short names common in Helm charts (POD_NAME, POD_NAMESPACE,
+// NODE_NAME, and MY_POD_NAME and so on) are read only inside Kubernetes
+// (KUBERNETES_SERVICE_HOST set), as other tools use them too (Jenkins sets
+// NODE_NAME).
 var (
-	EnvPodName       = []string{"K8S_POD_NAME", "OTEL_RESOURCE_ATTRIBUTES_POD_NAME", "POD_NAME", "MY_POD_NAME"}
-	EnvPodUID        = []string{"K8S_POD_UID", "OTEL_RESOURCE_ATTRIBUTES_POD_UID", "POD_UID", "MY_POD_UID"}
-	EnvNamespace     = []string{"K8S_NAMESPACE_NAME", "K8S_NAMESPACE", "POD_NAMESPACE", "MY_POD_NAMESPACE"}
-	EnvNodeName      = []string{"K8S_NODE_NAME", "OTEL_RESOURCE_ATTRIBUTES_NODE_NAME", "NODE_NAME", "MY_NODE_NAME"}
-	EnvContainerName = []string{"K8S_CONTAINER_NAME", "CONTAINER_NAME"}
+	EnvPodName       = []string{"K8S_POD_NAME", "OTEL_RESOURCE_ATTRIBUTES_POD_NAME"}
+	EnvPodUID        = []string{"K8S_POD_UID", "OTEL_RESOURCE_ATTRIBUTES_POD_UID"}
+	EnvNamespace     = []string{"K8S_NAMESPACE_NAME", "K8S_NAMESPACE"}
+	EnvNodeName      = []string{"K8S_NODE_NAME", "OTEL_RESOURCE_ATTRIBUTES_NODE_NAME"}
+	EnvContainerName = []string{"K8S_CONTAINER_NAME"}
+
+	EnvPodNameInCluster   = []string{"POD_NAME", "MY_POD_NAME"}
+	EnvPodUIDInCluster    = []string{"POD_UID", "MY_POD_UID"}
+	EnvNamespaceInCluster = []string{"POD_NAMESPACE", "MY_POD_NAMESPACE"}
+	EnvNodeNameInCluster  = []string{"NODE_NAME", "MY_NODE_NAME"}
 )
 
 // EnvDetect switches detection off when "off" (or false, 0): only
@@ -212,8 +220,16 @@ func (s Source) kubernetes(host string) []record.Attr {
 		}
 		return ""
 	}
-	pod, ns := first(EnvPodName), first(EnvNamespace)
+	pod, uid, ns, node := first(EnvPodName), first(EnvPodUID), first(EnvNamespace), first(EnvNodeName)
 	if s.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		for _, f := range []struct {
+			dst   *string
+			names []string
+		}{{&pod, EnvPodNameInCluster}, {&uid, EnvPodUIDInCluster}, {&ns, EnvNamespaceInCluster}, {&node, EnvNodeNameInCluster}} {
+			if *f.dst == "" {
+				*f.dst = first(f.names)
+			}
+		}
 		if pod == "" {
 			pod = host
 		}
@@ -223,8 +239,8 @@ func (s Source) kubernetes(host string) []record.Attr {
 	}
 	var attrs []record.Attr
 	for _, kv := range [][2]string{
-		{"k8s.pod.name", pod}, {"k8s.pod.uid", first(EnvPodUID)}, {"k8s.namespace.name", ns},
-		{"k8s.node.name", first(EnvNodeName)}, {"k8s.container.name", first(EnvContainerName)},
+		{"k8s.pod.name", pod}, {"k8s.pod.uid", uid}, {"k8s.namespace.name", ns},
+		{"k8s.node.name", node}, {"k8s.container.name", first(EnvContainerName)},
 	} {
 		if kv[1] != "" {
 			attrs = append(attrs, record.String(kv[0], kv[1]))

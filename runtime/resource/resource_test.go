@@ -36,8 +36,12 @@ func TestDetect(t *testing.T) {
 			"POD_NAMESPACE": "shop", "K8S_CONTAINER_NAME": "api"}, map[string]string{
 			"k8s.pod.name": "api-5d8f", "k8s.namespace.name": "shop", "k8s.container.name": "api",
 		}},
-		{"host", map[string]string{"K8S_POD_NAME": "outside"}, map[string]string{
+		{"host", map[string]string{"K8S_POD_NAME": "outside", "NODE_NAME": "jenkins-agent", "POD_NAMESPACE": "x"}, map[string]string{
 			"container.id": "", "host.id": "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "k8s.pod.name": "outside", "k8s.namespace.name": "",
+			"k8s.node.name": "", // the short names count only inside Kubernetes
+		}},
+		{"k8s-containerd", map[string]string{"KUBERNETES_SERVICE_HOST": "10.0.0.1", "MY_POD_NAME": "web-1", "NODE_NAME": "n2"}, map[string]string{
+			"k8s.pod.name": "web-1", "k8s.node.name": "n2", "k8s.namespace.name": "payments",
 		}},
 		{"host", map[string]string{"TRACEGEN_CLOUD_PROVIDER": "aws", "AWS_REGION": "eu-west-3"}, map[string]string{
 			"cloud.provider": "aws", "cloud.region": "eu-west-3", "cloud.platform": "",

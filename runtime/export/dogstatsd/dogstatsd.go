@@ -38,7 +38,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ import (
 
 // DefaultAddr is the Agent's address when neither DD_DOGSTATSD_URL nor
 // DD_AGENT_HOST is set (DD_DOGSTATSD_PORT still sets the port).
-const DefaultAddr = "127.0.0.1:8125"
+const DefaultAddr = metrics.DefaultDogStatsDAddr
 
 // retryClient is how long after a failure to make the client the next
 // attempt is.
@@ -78,20 +77,7 @@ func addrFromEnv() string {
 	if os.Getenv("DD_DOGSTATSD_URL") != "" || os.Getenv("DD_AGENT_HOST") != "" {
 		return ""
 	}
-	port := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_PORT"))
-	if u := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_URL")); u != "" {
-		return strings.TrimPrefix(u, "udp://")
-	}
-	if host := strings.TrimSpace(export.Getenv("DD_AGENT_HOST")); host != "" {
-		if port == "" {
-			port = "8125"
-		}
-		return net.JoinHostPort(host, port)
-	}
-	if port != "" {
-		return "127.0.0.1:" + port
-	}
-	return DefaultAddr
+	return metrics.DogStatsDAddrFromEnv()
 }
 
 // Options configure an [Exporter].

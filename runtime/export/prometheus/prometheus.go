@@ -43,7 +43,7 @@ import (
 // DefaultAddr is the address /metrics is served on when
 // TRACEGEN_PROMETHEUS_ADDR is not set: the loopback interface, port 9464
 // (the OpenTelemetry Prometheus exporter's).
-const DefaultAddr = "127.0.0.1:9464"
+const DefaultAddr = metrics.DefaultPrometheusAddr
 
 // DurationBuckets are the upper bounds of tracegen_span_duration_seconds,
 // from 100 µs to one minute.
