@@ -118,8 +118,9 @@ type pipeline struct {
 	// wait for the pipeline it is blocking, so it is dropped and counted.
 	exporting atomic.Int64
 
-	logMu  sync.Mutex
-	logged map[string]time.Time // last warning line per exporter
+	logMu     sync.Mutex
+	logged    map[string]time.Time // last warning line per exporter
+	warnEvery time.Duration        // 0: warnInterval (tests shorten it)
 }
 
 // ensureStarted runs at the start of every span: it counts the span, runs
@@ -407,7 +408,11 @@ func (p *pipeline) countFailure(name, op string, err error) {
 	now := time.Now()
 	p.logMu.Lock()
 	last, seen := p.logged[name]
-	first := !seen || now.Sub(last) >= warnInterval
+	every := p.warnEvery
+	if every == 0 {
+		every = warnInterval
+	}
+	first := !seen || now.Sub(last) >= every
 	if first {
 		if p.logged == nil {
 			p.logged = map[string]time.Time{}
@@ -416,7 +421,7 @@ func (p *pipeline) countFailure(name, op string, err error) {
 	}
 	p.logMu.Unlock()
 	if first {
-		p.logf("exporter %s: %s failed: %v (failures of this exporter in the next %s are only counted, see trace.Stats)", name, op, err, warnInterval)
+		p.logf("exporter %s: %s failed: %v (failures of this exporter in the next %s are only counted, see trace.Stats)", name, op, err, every)
 	}
 }
 
