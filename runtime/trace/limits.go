@@ -174,14 +174,14 @@ func (l *limits) lengthCheck(r *record.Record) {
 	if len(r.Output) > 0 {
 		r.Output = l.cutValues(r.Output, true)
 	}
-	if l.content != math.MaxInt {
+	if l.content != math.MaxInt && needsCut(r.Attrs, l.content) {
 		r.Attrs = l.cutContentAttrs(r.Attrs)
 	}
 }
 
 func needsCut(attrs []record.Attr, n int) bool {
-	for _, a := range attrs {
-		if a.Value.Kind() == record.ValueString && len(a.Value.Str()) > n {
+	for i := range attrs {
+		if attrs[i].Value.StrLen() > n {
 			return true
 		}
 	}
@@ -201,7 +201,7 @@ func (l *limits) cutValues(attrs []record.Attr, content bool) []record.Attr {
 				a = &attrs[i]
 			}
 		}
-		if a.Value.Kind() == record.ValueString {
+		if a.Value.StrLen() > l.valueLen {
 			if s, ok := cutChars(a.Value.Str(), l.valueLen); ok {
 				a.Value = record.StringValue(s)
 				stats.limited.Add(1)
@@ -217,7 +217,7 @@ func (l *limits) cutContentAttrs(attrs []record.Attr) []record.Attr {
 	n := len(attrs)
 	for i := 0; i < n; i++ {
 		v := attrs[i].Value
-		if v.Kind() != record.ValueString || len(v.Str()) <= l.content || !slices.Contains(contentAttrs, attrs[i].Key) {
+		if v.StrLen() <= l.content || !slices.Contains(contentAttrs, attrs[i].Key) {
 			continue
 		}
 		cut, orig, _ := cutContent(v, l.content)
