@@ -2,7 +2,6 @@ package energy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -493,9 +492,6 @@ func processMeter() *sensor.Meter {
 		}
 		m := sensor.NewMeter(opts)
 		for _, p := range m.Probes() {
-			if p.Name == "rapl" && opts.RAPLRoot != "" && errors.Is(p.Err, sensor.ErrNoRAPL) {
-				energyLogOnce("rapl-root", "%s=%s: %v; using the CPU model", sensor.EnvRAPLRoot, opts.RAPLRoot, p.Err)
-			}
 			if p.Name == "rapl" && strings.Contains(p.Detail, "permission") {
 				energyLogOnce("rapl-perm", "RAPL energy counters are not readable (%s); using the CPU model", p.Detail)
 			}
