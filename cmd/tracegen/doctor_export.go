@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/export/metrics"
-	"github.com/tracegen-dev/tracegen/runtime/export/otlp" // doctor shows where otlp would send
 	"github.com/tracegen-dev/tracegen/runtime/resource"
 )
 
@@ -19,10 +19,6 @@ import (
 // with the import that links them. Endpoints are shown without user
 // information or query, and header values never (only their names).
 func doctorExporters(w io.Writer, getenv func(string) string) {
-	lookup := func(k string) (string, bool) {
-		v := getenv(k)
-		return v, v != ""
-	}
 	selected := map[string]bool{}
 	var unknown []string
 	for _, n := range strings.Split(getenv("TRACEGEN_EXPORTER"), ",") {
@@ -42,21 +38,18 @@ func doctorExporters(w io.Writer, getenv func(string) string) {
 		}
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "exporters:\t(those of this tracegen binary; a program has the built-in ones and the optional ones its package main imports)")
+	fmt.Fprintln(w, "exporters:\t(a program has the built-in ones, and the optional ones if its package main imports them: doctor cannot see which)")
 	fmt.Fprintln(w, "  name\tlinked\tselected\twould reach")
 	for _, n := range names {
 		linked := "built-in"
 		if export.LinkPath(n) != "" {
-			linked = "optional, not in tracegen"
-			if contains(export.Names(), n) {
-				linked = "optional, in tracegen"
-			}
+			linked = "optional"
 		}
 		sel := "no"
 		if selected[n] {
 			sel = "yes"
 		}
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n, linked, sel, destination(n, getenv, lookup))
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", n, linked, sel, destination(n, getenv))
 	}
 	for _, n := range unknown {
 		fmt.Fprintf(w, "  %s\tunknown\tyes\tTRACEGEN_EXPORTER names no exporter %q\n", n, n)
@@ -68,7 +61,7 @@ func doctorExporters(w io.Writer, getenv func(string) string) {
 }
 
 // destination says where exporter name would send spans.
-func destination(name string, getenv func(string) string, lookup func(string) (string, bool)) string {
+func destination(name string, getenv func(string) string) string {
 	switch name {
 	case "none":
 		return "nowhere (tracing off)"
@@ -91,27 +84,7 @@ func destination(name string, getenv func(string) string, lookup func(string) (s
 	case "memory":
 		return "in-process ring (tracegen view, tests)"
 	case "otlp":
-		cfg, err := otlp.ConfigFromEnv(lookup)
-		ep := cfg.Endpoint
-		if ep == "" {
-			ep = otlp.DefaultEndpoint
-		}
-		s := otlp.RedactURL(ep)
-		if cfg.Protocol != "" {
-			s += " (" + cfg.Protocol + ")"
-		}
-		if len(cfg.Headers) > 0 {
-			keys := make([]string, 0, len(cfg.Headers))
-			for k := range cfg.Headers {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			s += "; headers " + strings.Join(keys, ", ") + " (values hidden)"
-		}
-		if err != nil {
-			s += "; " + strings.ReplaceAll(err.Error(), "\n", "; ")
-		}
-		return s
+		return otlpDestination(getenv)
 	case "prometheus":
 		a := metrics.PrometheusAddrFromEnv()
 		if a == "off" {
@@ -122,6 +95,54 @@ func destination(name string, getenv func(string) string, lookup func(string) (s
 		return "DogStatsD datagrams to " + metrics.DogStatsDAddrFromEnv()
 	}
 	return "(its own settings)"
+}
+
+// otlpDestination is where the otlp exporter would post spans, by the
+// OpenTelemetry specification's rules for the variables (which the
+// exporter follows; tracegen does not link it, to keep the tool's module
+// graph free of it): the TRACES_ endpoint as it is, else the general one
+// with /v1/traces appended, else http://localhost:4318/v1/traces. User
+// information and query are hidden, and of the headers only names shown.
+func otlpDestination(getenv func(string) string) string {
+	ep := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+	if ep == "" {
+		if base := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")); base != "" {
+			ep = strings.TrimRight(base, "/") + "/v1/traces"
+		} else {
+			ep = "http://localhost:4318/v1/traces"
+		}
+	}
+	u, err := url.Parse(ep)
+	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
+		return "(not an http:// or https:// URL with a host: the exporter would refuse it)"
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "redacted"
+	}
+	s := u.String()
+	proto := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
+	if proto == "" {
+		proto = strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_PROTOCOL"))
+	}
+	if proto != "" {
+		s += " (" + proto + ")"
+	}
+	h := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS"))
+	if h == "" {
+		h = strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_HEADERS"))
+	}
+	var keys []string
+	for _, kv := range strings.Split(h, ",") {
+		if k, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) != "" {
+			keys = append(keys, strings.TrimSpace(k))
+		}
+	}
+	if len(keys) > 0 {
+		sort.Strings(keys)
+		s += "; headers " + strings.Join(keys, ", ") + " (values hidden)"
+	}
+	return s
 }
 
 // doctorResource prints the resource a program would detect here.

@@ -235,11 +235,6 @@ func validHeaderKey(k string) bool {
 	return true
 }
 
-// RedactURL returns the endpoint s as it may be shown (tracegen doctor,
-// messages): without user information, and with any query replaced by
-// "redacted", as either may hold a credential.
-func RedactURL(s string) string { return redactedURL(s) }
-
 // redactedURL is the endpoint as it may appear in messages: no user
 // information, no query (which may hold a token).
 func redactedURL(s string) string {
