@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/impact"
 	_ "github.com/tracegen-dev/tracegen/runtime/impact/live" // doctor shows the live intensity
 	"github.com/tracegen-dev/tracegen/runtime/sensor"
@@ -30,8 +30,9 @@ func (a *app) doctorCommand() error {
 // doctorWindow is how long doctor measures.
 const doctorWindow = 300 * time.Millisecond
 
-// doctorGetenv reads the environment; tests replace it.
-var doctorGetenv = os.Getenv
+// doctorGetenv reads the environment and TRACEGEN_ENV_FILE, as programs
+// do; tests replace it.
+var doctorGetenv = export.Getenv
 
 // runDoctor prints which energy sensors work on this machine and why the
 // others do not, the location, grid intensity, PUE and water factors the
@@ -128,6 +129,14 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(w, "  water\t%g L/kWh on-site + %g L/kWh off-site\tWUE %s; off-site: electricity mix %s (EcoLogits)\n", f.WUE, f.OffsiteWaterLPerKWh, wueSource(cfg), f.WaterZone)
 	for _, n := range f.Notes {
 		fmt.Fprintf(w, "  note\t%s\n", n)
+	}
+	doctorExporters(w, getenv)
+	doctorResource(w, getenv)
+	if path, err := export.EnvFile(); path != "" {
+		fmt.Fprintf(w, "env file:\t%s\n", path)
+		if err != nil {
+			fmt.Fprintf(stderr, "tracegen: %v\n", err)
+		}
 	}
 	fmt.Fprintln(w, "settings:")
 	for _, k := range []string{sensor.EnvEnergy, "TRACEGEN_SAMPLE_INTERVAL", "TRACEGEN_ENERGY_BUDGET", sensor.EnvRAPLRoot, sensor.EnvCPUTDP, sensor.EnvGPU,

@@ -107,7 +107,34 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 	add("freeport", cmdFreeport)
 	add("httppost", cmdHTTPPost)
 	add("httpget", cmdHTTPGet)
+	add("linesize", cmdLineSize)
 	return cmds
+}
+
+// cmdLineSize checks the number of lines of a file and the size of the
+// longest:
+//
+//	linesize file.jsonl lines maxbytes
+func cmdLineSize(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: linesize file lines maxbytes")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err1 := strconv.Atoi(args[1])
+	limit, err2 := strconv.Atoi(args[2])
+	if err1 != nil || err2 != nil {
+		ts.Fatalf("linesize: bad numbers %q %q", args[1], args[2])
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	longest := 0
+	for _, l := range lines {
+		longest = max(longest, len(l))
+	}
+	ts.Logf("%s: %d bytes, %d lines, the longest %d bytes", args[0], len(data), len(lines), longest)
+	if len(lines) != want || longest > limit {
+		ts.Fatalf("%s: %d lines, the longest %d bytes; want %d lines of at most %d bytes", args[0], len(lines), longest, want, limit)
+	}
 }
 
 // cmdExits runs a program and checks its exact exit status, keeping its

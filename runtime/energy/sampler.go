@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/internal/spanhook"
 
 	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
@@ -245,7 +246,7 @@ var (
 	forceDumpSplit atomic.Bool
 
 	// getenv reads the environment for the energy files; tests replace it.
-	energyGetenv = os.Getenv
+	energyGetenv = export.Getenv
 )
 
 func init() {

@@ -17,7 +17,7 @@ func init() {
 
 // newStdoutFromEnv: TRACEGEN_STDOUT=stderr sends the tree to stderr.
 func newStdoutFromEnv() (Exporter, error) {
-	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("TRACEGEN_STDOUT"))); v {
+	switch v := strings.ToLower(strings.TrimSpace(Getenv("TRACEGEN_STDOUT"))); v {
 	case "", "stdout":
 		return NewTree(os.Stdout), nil
 	case "stderr":
@@ -29,7 +29,7 @@ func newStdoutFromEnv() (Exporter, error) {
 
 // newJSONFromEnv: JSON lines on stderr, or stdout with TRACEGEN_JSON=stdout.
 func newJSONFromEnv() (Exporter, error) {
-	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("TRACEGEN_JSON"))); v {
+	switch v := strings.ToLower(strings.TrimSpace(Getenv("TRACEGEN_JSON"))); v {
 	case "", "stderr":
 		return NewJSON(os.Stderr), nil
 	case "stdout":
@@ -40,7 +40,7 @@ func newJSONFromEnv() (Exporter, error) {
 }
 
 func newJSONLFromEnv() (Exporter, error) {
-	path := os.Getenv("TRACEGEN_JSONL_PATH")
+	path := Getenv("TRACEGEN_JSONL_PATH")
 	if path == "" {
 		path = DefaultJSONLPath
 	}
@@ -49,7 +49,7 @@ func newJSONLFromEnv() (Exporter, error) {
 
 func newMemoryFromEnv() (Exporter, error) {
 	n := DefaultMemoryCapacity
-	if v := strings.TrimSpace(os.Getenv("TRACEGEN_MEMORY_SIZE")); v != "" {
+	if v := strings.TrimSpace(Getenv("TRACEGEN_MEMORY_SIZE")); v != "" {
 		var err error
 		n, err = strconv.Atoi(v)
 		if err != nil || n < 1 {

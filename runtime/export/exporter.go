@@ -19,9 +19,10 @@ import (
 //   - Export may block, but should return promptly when ctx is done. It must
 //     not keep the slice after returning (the pipeline reuses it); it may
 //     keep the *record.Record pointers, which are never modified again.
-//   - Errors are returned, not logged: the pipeline logs the first error of
-//     each exporter to stderr and counts all of them. A panic is recovered
-//     and counted the same way; it never reaches the traced program.
+//   - Errors are returned, not logged: the pipeline logs an error of
+//     each exporter to stderr at most once a minute and counts all of
+//     them. A panic is recovered and counted the same way; it never
+//     reaches the traced program.
 //   - Shutdown is called once, after the last Export; it flushes and
 //     releases resources (files, connections) within ctx.
 type Exporter interface {
@@ -225,3 +226,14 @@ func Safely(e Exporter, f func() error) (err error) {
 	}()
 	return f()
 }
+
+// Configuration errors of exporters, wrapped by the errors of factories
+// and of the span pipeline's configuration (trace.ConfigFromEnv).
+var (
+	// ErrUnknownExporter: TRACEGEN_EXPORTER names no registered exporter
+	// and none this module provides.
+	ErrUnknownExporter = errors.New("unknown exporter")
+	// ErrBadEndpoint: an exporter's endpoint or address is not one it can
+	// reach (not a URL, a wrong scheme, no host, a bad host:port).
+	ErrBadEndpoint = errors.New("bad endpoint")
+)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/footprint"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	"github.com/tracegen-dev/tracegen/runtime/trace"
@@ -44,7 +44,7 @@ func captureOn(s *trace.Span) bool {
 	if !trace.CaptureContent() {
 		return false
 	}
-	v := os.Getenv("TRACEGEN_CAPTURE_CONTENT")
+	v := export.Getenv("TRACEGEN_CAPTURE_CONTENT")
 	return v == "true" || v == "1" || s.ContentRequested()
 }
 

@@ -2,6 +2,7 @@ package impact
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,6 +22,35 @@ const (
 	EnvElectricityMapsZone  = "TRACEGEN_ELECTRICITYMAPS_ZONE" // e.g. "US-CAL-CISO"; default: the country's alpha-2
 	EnvElectricityMapsURL   = "TRACEGEN_ELECTRICITYMAPS_URL"  // API base, for tests and proxies
 )
+
+// Errors of ConfigFromEnv, wrapped by the error about each variable (whose
+// message names it): test them with errors.Is.
+var (
+	// ErrBadNumber: a numeric variable does not parse or is out of range.
+	ErrBadNumber = errors.New("not a number in range")
+	// ErrUnknownProvider: TRACEGEN_CLOUD_PROVIDER is not aws, gcp or azure.
+	ErrUnknownProvider = errors.New("unknown cloud provider")
+	// ErrMissingRegion: a cloud provider is set but no region, neither
+	// TRACEGEN_CLOUD_REGION nor the provider's own variable (AWS_REGION,
+	// AWS_DEFAULT_REGION; FUNCTION_REGION, GOOGLE_CLOUD_REGION; REGION_NAME).
+	ErrMissingRegion = errors.New("cloud provider without a region")
+	// ErrUnknownCountry: TRACEGEN_COUNTRY is no ISO 3166-1 code we know.
+	ErrUnknownCountry = errors.New("unknown country")
+)
+
+// varError is a message about a variable that wraps one of the errors
+// above without repeating it.
+type varError struct {
+	msg string
+	err error
+}
+
+func (e *varError) Error() string { return e.msg }
+func (e *varError) Unwrap() error { return e.err }
+
+func envError(err error, format string, args ...any) error {
+	return &varError{msg: fmt.Sprintf(format, args...), err: err}
+}
 
 // LiveFactory builds a live resolver from the environment; nil when not
 // configured. Package live registers one.
@@ -99,7 +129,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v < min || v != v || v > 1e9 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a number >= %g; ignored", name, s, min))
+			errs = append(errs, envError(ErrBadNumber, "%s=%q: want a number >= %g; ignored", name, s, min))
 			return 0
 		}
 		return v
@@ -112,7 +142,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 	c.Country = strings.TrimSpace(getenv(EnvCountry))
 	if c.Provider != "" {
 		if _, ok := providerPUE[c.Provider]; !ok {
-			errs = append(errs, fmt.Errorf("%s=%q: want aws, gcp or azure; ignored", EnvCloudProvider, getenv(EnvCloudProvider)))
+			errs = append(errs, envError(ErrUnknownProvider, "%s=%q: want aws, gcp or azure; ignored", EnvCloudProvider, getenv(EnvCloudProvider)))
 			c.Provider = ""
 		}
 	}
@@ -135,13 +165,32 @@ func ConfigFromEnv(getenv func(string) string) (Config, []error) {
 			}
 		}
 	}
+	if c.Provider != "" && c.Region == "" {
+		c.Region = providerRegion(c.Provider, getenv)
+		if c.Region == "" {
+			errs = append(errs, envError(ErrMissingRegion, "%s: unset while %s=%s; using the provider's PUE and the country or world grid", EnvCloudRegion, EnvCloudProvider, c.Provider))
+		}
+	}
 	if c.Country != "" {
 		if _, ok := CountryISO3(c.Country); !ok {
-			errs = append(errs, fmt.Errorf("%s=%q: not an ISO 3166-1 alpha-2 or alpha-3 code we know; ignored", EnvCountry, c.Country))
+			errs = append(errs, envError(ErrUnknownCountry, "%s=%q: not an ISO 3166-1 alpha-2 or alpha-3 code we know; ignored", EnvCountry, c.Country))
 			c.Country = ""
 		}
 	}
 	return c, errs
+}
+
+// providerRegion returns the region a provider's own variables give.
+func providerRegion(provider string, getenv func(string) string) string {
+	switch provider {
+	case "aws":
+		return firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
+	case "gcp":
+		return firstNonEmpty(getenv("FUNCTION_REGION"), getenv("GOOGLE_CLOUD_REGION"))
+	case "azure":
+		return getenv("REGION_NAME")
+	}
+	return ""
 }
 
 func firstNonEmpty(ss ...string) string {

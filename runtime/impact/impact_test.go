@@ -1,6 +1,7 @@
 package impact
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -41,6 +42,39 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     func(string) string
+		want    error
+		varName string
+	}{
+		{"missing region", env(EnvCloudProvider, "aws"), ErrMissingRegion, EnvCloudRegion},
+		{"unknown provider", env(EnvCloudProvider, "ibm"), ErrUnknownProvider, EnvCloudProvider},
+		{"unknown country", env(EnvCountry, "XX"), ErrUnknownCountry, EnvCountry},
+		{"bad number", env(EnvPUE, "0.5"), ErrBadNumber, EnvPUE},
+		{"region from AWS_REGION", env(EnvCloudProvider, "aws", "AWS_REGION", "eu-west-3"), nil, ""},
+		{"region from GOOGLE_CLOUD_REGION", env(EnvCloudProvider, "gcp", "GOOGLE_CLOUD_REGION", "europe-west9"), nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, errs := ConfigFromEnv(tt.env)
+			if tt.want == nil {
+				if len(errs) != 0 || c.Region == "" {
+					t.Errorf("errors %v, region %q; want none and a region", errs, c.Region)
+				}
+				return
+			}
+			if len(errs) != 1 || !errors.Is(errs[0], tt.want) {
+				t.Fatalf("errors %v, want one wrapping %v", errs, tt.want)
+			}
+			if msg := errs[0].Error(); !strings.HasPrefix(msg, tt.varName) || strings.Contains(msg, "\n") {
+				t.Errorf("message %q does not start with %s on one line", msg, tt.varName)
+			}
+		})
+	}
+}
+
 func TestResolveOrder(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -59,7 +93,7 @@ func TestResolveOrder(t *testing.T) {
 		{"country alpha-2", env(EnvCountry, "fr"), 56.039, "FRA", 1, "country FRA"},
 		{"country alpha-3", env(EnvCountry, "IND"), 713.441, "IND", 1, "country IND"},
 		{"world", env(), 473.01, "WOR", 1, "world"},
-		{"pue override", env(EnvPUE, "1.5", EnvCloudProvider, "gcp"), 473.01, "WOR", 1.5, "world"},
+		{"pue override", env(EnvPUE, "1.5", EnvCloudProvider, "gcp", EnvCloudRegion, "mars-1"), 473.01, "WOR", 1.5, "world"},
 		{"lambda detection", env("AWS_EXECUTION_ENV", "AWS_Lambda_go1.x", "AWS_REGION", "eu-west-3"), 52, "FRA", 1.135, "eu-west-3"},
 	}
 	for _, tt := range tests {

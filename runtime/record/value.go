@@ -122,6 +122,15 @@ func (v Value) Str() string {
 	return v.str()
 }
 
+// StrLen returns the length of the string held by v, or 0 when v is not a
+// string; cheaper than len(v.Str()).
+func (v Value) StrLen() int {
+	if _, ok := v.any.(stringptr); ok {
+		return int(v.num)
+	}
+	return 0
+}
+
 // Int64 returns the integer held by v, or 0.
 func (v Value) Int64() int64 {
 	if v.Kind() != ValueInt64 {

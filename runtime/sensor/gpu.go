@@ -2,6 +2,7 @@ package sensor
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -16,8 +17,13 @@ type GPU interface {
 	Close()
 }
 
+// ErrNoGPU is wrapped by the Err of a Meter's "nvml" Probe when no GPU is
+// measured: the build has no NVML, the library or a device is missing, or
+// TRACEGEN_GPU=off.
+var ErrNoGPU = errors.New("no GPU")
+
 // errNoGPUBuild explains why a default build measures no GPU.
-var errNoGPUBuild = errors.New("nvml: not linked into this program (build it with -tags tracegen_nvml, needs cgo)")
+var errNoGPUBuild = fmt.Errorf("nvml: not linked into this program (build it with -tags tracegen_nvml, needs cgo): %w", ErrNoGPU)
 
 // defaultOpenGPU opens the GPU sensor of this build; gpu_nvml.go replaces it
 // under the tracegen_nvml tag.

@@ -81,6 +81,10 @@ type Probe struct {
 	// Detail says what was found, or why the sensor does not work and how
 	// to fix it.
 	Detail string
+	// Err is why the sensor is not in use (nil when OK, and for the
+	// models): for "rapl" it wraps ErrNoRAPL or ErrRAPLPermission, for
+	// "nvml" ErrNoGPU.
+	Err error
 }
 
 // Reading is the energy of one interval between two Reads.
@@ -201,9 +205,9 @@ func NewMeter(o Options) *Meter {
 			m.probes = append(m.probes, Probe{Name: "rapl", OK: true, Detail: "domains " + strings.Join(r.DomainNames(), ", ")})
 		}
 	case errors.Is(err, ErrRAPLPermission):
-		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error() + "; " + RAPLFix})
+		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error() + "; " + RAPLFix, Err: err})
 	default:
-		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error()})
+		m.probes = append(m.probes, Probe{Name: "rapl", Detail: err.Error(), Err: err})
 	}
 	m.probes = append(m.probes, Probe{Name: "cpu-model", OK: m.rapl == nil, Detail: m.cpu.Detail + modelNote(m.rapl != nil)})
 	m.source = "cpu-model"
@@ -219,7 +223,7 @@ func NewMeter(o Options) *Meter {
 
 	switch {
 	case o.NoGPU:
-		m.probes = append(m.probes, Probe{Name: "nvml", Detail: EnvGPU + "=off"})
+		m.probes = append(m.probes, Probe{Name: "nvml", Detail: EnvGPU + "=off", Err: fmt.Errorf("%s=off: %w", EnvGPU, ErrNoGPU)})
 	default:
 		open := o.OpenGPU
 		if open == nil {
@@ -230,7 +234,10 @@ func NewMeter(o Options) *Meter {
 			m.source += "+nvml"
 			m.probes = append(m.probes, Probe{Name: "nvml", OK: true, Detail: strings.Join(g.Devices(), "; ")})
 		} else {
-			m.probes = append(m.probes, Probe{Name: "nvml", Detail: err.Error()})
+			if !errors.Is(err, ErrNoGPU) {
+				err = fmt.Errorf("%w: %w", ErrNoGPU, err)
+			}
+			m.probes = append(m.probes, Probe{Name: "nvml", Detail: err.Error(), Err: err})
 		}
 	}
 	return m

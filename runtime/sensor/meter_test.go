@@ -112,8 +112,8 @@ func TestMeterRAPLPermissionProbe(t *testing.T) {
 		// missing-RAPL case instead, which every machine can reproduce.
 		m := NewMeter((&fakeClock{}).options(t.TempDir()))
 		p := probe(m, "rapl")
-		if p.OK || !strings.Contains(p.Detail, "no package") {
-			t.Errorf("rapl probe = %+v", p)
+		if p.OK || !strings.Contains(p.Detail, "no package") || !errors.Is(p.Err, ErrNoRAPL) {
+			t.Errorf("rapl probe = %+v, want an Err wrapping ErrNoRAPL", p)
 		}
 		return
 	}
@@ -121,7 +121,7 @@ func TestMeterRAPLPermissionProbe(t *testing.T) {
 	writeZone(t, root, "intel-rapl:0", "package-0", 0, maxRange)
 	os.Chmod(root+"/intel-rapl:0/energy_uj", 0)
 	m := NewMeter((&fakeClock{}).options(root))
-	if p := probe(m, "rapl"); p.OK || !strings.Contains(p.Detail, "chmod") {
+	if p := probe(m, "rapl"); p.OK || !strings.Contains(p.Detail, "chmod") || !errors.Is(p.Err, ErrRAPLPermission) {
 		t.Errorf("rapl probe = %+v", p)
 	}
 }
@@ -158,8 +158,23 @@ func TestMeterGPU(t *testing.T) {
 	// The default build has no NVML and says how to get it.
 	o.OpenGPU = nil
 	m = NewMeter(o)
-	if p := probe(m, "nvml"); p.OK || !strings.Contains(p.Detail, "nvml") {
+	if p := probe(m, "nvml"); p.OK || !strings.Contains(p.Detail, "nvml") || !errors.Is(p.Err, ErrNoGPU) {
 		t.Errorf("nvml probe = %+v", p)
+	}
+	o.OpenGPU = func() (GPU, error) { return nil, errors.New("libnvidia-ml.so.1: not found") }
+	if p := probe(NewMeter(o), "nvml"); !errors.Is(p.Err, ErrNoGPU) || !strings.Contains(p.Detail, "libnvidia-ml") {
+		t.Errorf("nvml probe with a failing library = %+v", p)
+	}
+	o.NoGPU = true
+	if p := probe(NewMeter(o), "nvml"); !errors.Is(p.Err, ErrNoGPU) || !strings.Contains(p.Err.Error(), EnvGPU) {
+		t.Errorf("nvml probe with %s=off = %+v", EnvGPU, p)
+	}
+}
+
+func TestMeterNoRAPL(t *testing.T) {
+	m := NewMeter((&fakeClock{}).options(t.TempDir() + "/absent"))
+	if p := probe(m, "rapl"); p.OK || !errors.Is(p.Err, ErrNoRAPL) {
+		t.Errorf("rapl probe = %+v, want an Err wrapping ErrNoRAPL", p)
 	}
 }
 

@@ -24,6 +24,11 @@ const RAPLFix = "since Linux 5.10 energy_uj is readable by root only; to let tra
 // cannot be read; see RAPLFix.
 var ErrRAPLPermission = errors.New("rapl: permission denied")
 
+// ErrNoRAPL is wrapped by OpenRAPL's error when there is no RAPL counter
+// (no powercap tree, or none with a package, dram or psys domain), besides
+// fs.ErrNotExist; a Meter's "rapl" Probe carries it in Err.
+var ErrNoRAPL = errors.New("no RAPL")
+
 // RAPLDomain is one powercap zone used for measurement.
 type RAPLDomain struct {
 	// Dir is the zone's directory, e.g. /sys/class/powercap/intel-rapl:0.
@@ -57,6 +62,9 @@ func openRAPL(root string, readFile func(string) ([]byte, error), readDir func(s
 	}
 	ents, err := readDir(root)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("rapl: %w (%w)", err, ErrNoRAPL)
+		}
 		return nil, fmt.Errorf("rapl: %w", err)
 	}
 	type cand struct {
@@ -121,7 +129,7 @@ func openRAPL(root string, readFile func(string) ([]byte, error), readDir func(s
 		}
 	}
 	if len(doms) == 0 {
-		return nil, fmt.Errorf("rapl: no package, dram or psys domain under %s: %w", root, fs.ErrNotExist)
+		return nil, fmt.Errorf("rapl: no package, dram or psys domain under %s: %w (%w)", root, fs.ErrNotExist, ErrNoRAPL)
 	}
 	r := &RAPL{Domains: doms, last: make([]uint64, len(doms)), readFile: readFile}
 	if _, err := r.Read(); err != nil {

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,7 +16,10 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/impact"
 	"github.com/tracegen-dev/tracegen/runtime/record"
+	"github.com/tracegen-dev/tracegen/runtime/resource"
+	"github.com/tracegen-dev/tracegen/runtime/sensor"
 )
 
 // Defaults of the pipeline settings.
@@ -60,6 +64,13 @@ type Config struct {
 	// ErrorLog receives the one-line "tracegen: ..." diagnostics; default
 	// os.Stderr.
 	ErrorLog io.Writer
+	// EnvFile names a dotenv file read before the environment, which wins
+	// (like TRACEGEN_ENV_FILE, which it replaces); see export.LookupEnv.
+	EnvFile string
+	// Limits override the span limits of the environment
+	// (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT and the others, TRACEGEN_CONTENT_LIMIT)
+	// field by field; see SpanLimits.
+	Limits SpanLimits
 }
 
 // settings is the resolved configuration.
@@ -75,10 +86,11 @@ type settings struct {
 	blocking        bool
 	syncMode        bool
 	flushOnSignal   bool
+	limits          limits
 }
 
 // envLookup reads the environment; tests replace it.
-var envLookup = os.LookupEnv
+var envLookup = export.LookupEnv
 
 // lastMemory is the memory exporter of the latest configuration.
 var lastMemory atomic.Pointer[export.Memory]
@@ -116,14 +128,69 @@ func build(cfg Config) *pipeline {
 	if errLog == nil {
 		errLog = os.Stderr
 	}
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(errLog, "tracegen: "+format+"\n", args...)
+	st := resolve(cfg, func(err error) { fmt.Fprintf(errLog, "tracegen: %v\n", err) })
+	var mem *export.Memory
+	for _, ne := range st.exporters {
+		if m := findMemory(ne.exp); m != nil && mem == nil {
+			mem = m
+		}
 	}
+	lastMemory.Store(mem)
+	if len(st.exporters) == 0 || st.sample <= 0 {
+		return disabledP
+	}
+	p := &pipeline{
+		exporters:       st.exporters,
+		resource:        st.resource,
+		queueSize:       st.queueSize,
+		batchSize:       st.batchSize,
+		flushInterval:   st.flushInterval,
+		shutdownTimeout: st.shutdownTimeout,
+		blocking:        st.blocking,
+		syncMode:        st.syncMode,
+		captureContent:  st.capture,
+		limits:          st.limits,
+		sampleAll:       st.sample >= 1,
+		sampleBound:     uint64(st.sample * math.MaxUint64),
+		errLog:          errLog,
+		kick:            make(chan struct{}, 1),
+		flushReq:        make(chan chan struct{}),
+		stopReq:         make(chan context.Context, 1),
+		done:            make(chan struct{}),
+	}
+	p.pool = true
+	for _, ne := range st.exporters {
+		p.pool = p.pool && export.Releases(ne.exp)
+	}
+	if r := redactor.Load(); r != nil {
+		p.redactor = *r
+	}
+	p.roomy = sync.NewCond(&p.mu)
+	p.queue = make([]*Span, 0, p.queueSize)
+	if st.flushOnSignal {
+		FlushOnSignal()
+	}
+	return p
+}
+
+// resolve reads the env file, the environment and cfg into settings,
+// reporting every problem.
+func resolve(cfg Config, report func(error)) settings {
 	lookup := envLookup
+	if cfg.EnvFile != "" {
+		if err := export.UseEnvFile(cfg.EnvFile); err != nil {
+			reportEnvFile(err, "Config.EnvFile", report)
+		}
+		if !cfg.IgnoreEnv {
+			configurePII(lookup, nil) // its variables may be in the file
+		}
+	} else if _, err := export.EnvFile(); err != nil {
+		reportEnvFile(err, export.EnvFileVar, report)
+	}
 	if cfg.IgnoreEnv {
 		lookup = func(string) (string, bool) { return "", false }
 	}
-	st := readEnv(lookup, logf)
+	st := readEnv(lookup, report)
 	if cfg.Exporters != nil {
 		st.exporters = nil
 		for _, e := range cfg.Exporters {
@@ -156,51 +223,29 @@ func build(cfg Config) *pipeline {
 	if cfg.ShutdownTimeout > 0 {
 		st.shutdownTimeout = cfg.ShutdownTimeout
 	}
+	st.limits.override(cfg.Limits)
 	st.blocking = st.blocking || cfg.Blocking
 	st.syncMode = st.syncMode || cfg.Sync
 	st.batchSize = min(st.batchSize, st.queueSize)
+	return st
+}
 
-	var mem *export.Memory
-	for _, ne := range st.exporters {
-		if m := findMemory(ne.exp); m != nil && mem == nil {
-			mem = m
+// reportEnvFile reports each of the env file's problems on its own line:
+// bad lines as file:line, a file that cannot be read under the name of
+// the setting that named it.
+func reportEnvFile(err error, name string, report func(error)) {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var fe *export.EnvFileError
+		if errors.As(e, &fe) {
+			report(e)
+			continue
 		}
+		report(&EnvError{Var: name, Err: e, msg: name + ": " + e.Error()})
 	}
-	lastMemory.Store(mem)
-	if len(st.exporters) == 0 || st.sample <= 0 {
-		return disabledP
-	}
-	p := &pipeline{
-		exporters:       st.exporters,
-		resource:        st.resource,
-		queueSize:       st.queueSize,
-		batchSize:       st.batchSize,
-		flushInterval:   st.flushInterval,
-		shutdownTimeout: st.shutdownTimeout,
-		blocking:        st.blocking,
-		syncMode:        st.syncMode,
-		captureContent:  st.capture,
-		sampleAll:       st.sample >= 1,
-		sampleBound:     uint64(st.sample * math.MaxUint64),
-		errLog:          errLog,
-		kick:            make(chan struct{}, 1),
-		flushReq:        make(chan chan struct{}),
-		stopReq:         make(chan context.Context, 1),
-		done:            make(chan struct{}),
-	}
-	p.pool = true
-	for _, ne := range st.exporters {
-		p.pool = p.pool && export.Releases(ne.exp)
-	}
-	if r := redactor.Load(); r != nil {
-		p.redactor = *r
-	}
-	p.roomy = sync.NewCond(&p.mu)
-	p.queue = make([]*Span, 0, p.queueSize)
-	if st.flushOnSignal {
-		FlushOnSignal()
-	}
-	return p
 }
 
 func findMemory(e export.Exporter) *export.Memory {
@@ -229,7 +274,7 @@ func setAttr(attrs []record.Attr, a record.Attr) []record.Attr {
 
 // readEnv reads every variable; bad values are reported and replaced by
 // defaults.
-func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) settings {
+func readEnv(lookup func(string) (string, bool), report func(error)) settings {
 	st := settings{
 		sample:          1,
 		capture:         true,
@@ -237,19 +282,20 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 		batchSize:       DefaultBatchSize,
 		flushInterval:   DefaultFlushInterval,
 		shutdownTimeout: DefaultShutdownTimeout,
+		limits:          defaultLimits,
 	}
 	get := func(k string) string {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
 	if v := get("TRACEGEN_EXPORTER"); v != "" {
-		st.exporters = exportersFromList(v, logf)
+		st.exporters = exportersFromList(v, report)
 	}
-	st.resource = resourceFromEnv(get("OTEL_SERVICE_NAME"), get("OTEL_RESOURCE_ATTRIBUTES"), logf)
+	st.resource = resourceFromEnv(get("OTEL_SERVICE_NAME"), get("OTEL_RESOURCE_ATTRIBUTES"), report)
 	if v := get("TRACEGEN_SAMPLE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {
-			logf("TRACEGEN_SAMPLE=%q: want a number between 0 and 1; sampling everything", v)
+			report(envErr("TRACEGEN_SAMPLE", ErrInvalidValue, "TRACEGEN_SAMPLE=%q: want a number between 0 and 1; sampling everything", v))
 		} else {
 			st.sample = f
 		}
@@ -261,7 +307,7 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			logf("%s=%q: want true or false; using %t", k, v, *dst)
+			report(envErr(k, ErrInvalidValue, "%s=%q: want true or false; using %t", k, v, *dst))
 			return
 		}
 		*dst = b
@@ -273,7 +319,7 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			logf("%s=%q: want a positive integer; using %d", k, v, *dst)
+			report(envErr(k, ErrInvalidValue, "%s=%q: want a positive integer; using %d", k, v, *dst))
 			return
 		}
 		*dst = n
@@ -290,7 +336,7 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 			}
 		}
 		if err != nil || d <= 0 {
-			logf("%s=%q: want a duration such as 500ms or 2s; using %s", k, v, *dst)
+			report(envErr(k, ErrInvalidValue, "%s=%q: want a duration such as 500ms or 2s; using %s", k, v, *dst))
 			return
 		}
 		*dst = d
@@ -303,11 +349,12 @@ func readEnv(lookup func(string) (string, bool), logf func(string, ...any)) sett
 	envBool("TRACEGEN_BLOCKING", &st.blocking)
 	envBool("TRACEGEN_SYNC", &st.syncMode)
 	envBool("TRACEGEN_FLUSH_ON_SIGNAL", &st.flushOnSignal)
+	st.limits = limitsFromEnv(get, report)
 	return st
 }
 
 // exportersFromList builds the exporters named in TRACEGEN_EXPORTER.
-func exportersFromList(list string, logf func(string, ...any)) []namedExporter {
+func exportersFromList(list string, report func(error)) []namedExporter {
 	var out []namedExporter
 	seen := map[string]bool{}
 	for _, name := range strings.Split(list, ",") {
@@ -318,7 +365,7 @@ func exportersFromList(list string, logf func(string, ...any)) []namedExporter {
 		seen[name] = true
 		f, ok := export.Lookup(name)
 		if !ok {
-			logf("unknown exporter %q in TRACEGEN_EXPORTER (known: %s)", name, strings.Join(export.Names(), ", "))
+			report(envErr("TRACEGEN_EXPORTER", export.ErrUnknownExporter, "unknown exporter %q in TRACEGEN_EXPORTER (known: %s)", name, strings.Join(export.Names(), ", ")))
 			continue
 		}
 		if name == "none" {
@@ -326,7 +373,7 @@ func exportersFromList(list string, logf func(string, ...any)) []namedExporter {
 		}
 		e, err := f()
 		if err != nil {
-			logf("exporter %s: %v", name, err)
+			report(&EnvError{Var: "TRACEGEN_EXPORTER", Err: err, msg: fmt.Sprintf("exporter %s in TRACEGEN_EXPORTER: %v", name, err)})
 			continue
 		}
 		out = append(out, namedExporter{name: name, exp: e})
@@ -334,10 +381,17 @@ func exportersFromList(list string, logf func(string, ...any)) []namedExporter {
 	return out
 }
 
+// detectedResource is the host, process, container, pod and cloud of this
+// process, detected once (package resource).
+var detectedResource = sync.OnceValue(func() []record.Attr {
+	return resource.Detect(resource.Source{Getenv: export.Getenv})
+})
+
 // resourceFromEnv builds the process resource: OTEL_RESOURCE_ATTRIBUTES
 // (k=v pairs, comma separated, values percent-encoded), OTEL_SERVICE_NAME
-// on top, then defaults for service.name and the SDK attributes.
-func resourceFromEnv(service, attrs string, logf func(string, ...any)) []record.Attr {
+// on top, then defaults for service.name and the SDK attributes, then the
+// detected resource (package resource) where these do not set a key.
+func resourceFromEnv(service, attrs string, report func(error)) []record.Attr {
 	var res []record.Attr
 	if attrs != "" {
 		for _, kv := range strings.Split(attrs, ",") {
@@ -348,12 +402,12 @@ func resourceFromEnv(service, attrs string, logf func(string, ...any)) []record.
 			k, v, ok := strings.Cut(kv, "=")
 			k = strings.TrimSpace(k)
 			if !ok || k == "" {
-				logf("OTEL_RESOURCE_ATTRIBUTES: %q is not key=value; ignored", kv)
+				report(envErr("OTEL_RESOURCE_ATTRIBUTES", ErrInvalidValue, "OTEL_RESOURCE_ATTRIBUTES: %q is not key=value; ignored", kv))
 				continue
 			}
 			dv, err := url.PathUnescape(strings.TrimSpace(v))
 			if err != nil {
-				logf("OTEL_RESOURCE_ATTRIBUTES: %q: bad percent-encoding; ignored", kv)
+				report(envErr("OTEL_RESOURCE_ATTRIBUTES", ErrInvalidValue, "OTEL_RESOURCE_ATTRIBUTES: %q: bad percent-encoding; ignored", kv))
 				continue
 			}
 			res = setAttr(res, record.String(k, dv))
@@ -361,10 +415,6 @@ func resourceFromEnv(service, attrs string, logf func(string, ...any)) []record.
 	}
 	if service != "" {
 		res = setAttr(res, record.String("service.name", service))
-	}
-	exe := "go"
-	if len(os.Args) > 0 {
-		exe = filepath.Base(os.Args[0])
 	}
 	has := func(k string) bool {
 		for _, a := range res {
@@ -375,13 +425,57 @@ func resourceFromEnv(service, attrs string, logf func(string, ...any)) []record.
 		return false
 	}
 	if !has("service.name") {
+		exe := "go"
+		if len(os.Args) > 0 {
+			exe = filepath.Base(os.Args[0])
+		}
 		res = append(res, record.String("service.name", "unknown_service:"+exe))
 	}
 	res = append(res,
 		record.String("telemetry.sdk.name", "tracegen"),
 		record.String("telemetry.sdk.language", "go"),
-		record.Int("process.pid", os.Getpid()),
-		record.String("process.executable.name", exe),
 	)
+	for _, a := range detectedResource() {
+		if !has(a.Key) {
+			res = append(res, a)
+		}
+	}
 	return res
+}
+
+// ConfigFromEnv reads the configuration Configure would apply from the
+// environment and the env file (TRACEGEN_ENV_FILE): the exporters of
+// TRACEGEN_EXPORTER, built but not started, and every setting and limit. It installs nothing; pass the Config to Configure (or
+// shut its Exporters down). The resource is not in it: Configure detects
+// it again. The error joins every problem found, the
+// location and energy settings of packages impact and sensor included;
+// each one names its variable and can be tested with errors.Is and
+// errors.As (see EnvError and the sentinels it lists). Problems do not
+// stop anything: what is returned is what applies despite them.
+func ConfigFromEnv() (Config, error) {
+	var errs []error
+	st := resolve(Config{}, func(err error) { errs = append(errs, err) })
+	getenv := func(k string) string { v, _ := envLookup(k); return v }
+	_, ierrs := impact.ConfigFromEnv(getenv)
+	_, serrs := sensor.OptionsFromEnv(getenv)
+	errs = append(append(errs, ierrs...), serrs...)
+	cfg := Config{
+		SampleRatio:     st.sample,
+		DisableContent:  !st.capture,
+		QueueSize:       st.queueSize,
+		BatchSize:       st.batchSize,
+		FlushInterval:   st.flushInterval,
+		ShutdownTimeout: st.shutdownTimeout,
+		Blocking:        st.blocking,
+		Sync:            st.syncMode,
+		Limits:          st.limits.public(),
+	}
+	cfg.EnvFile, _ = export.EnvFile()
+	for _, ne := range st.exporters {
+		cfg.Exporters = append(cfg.Exporters, ne.exp)
+	}
+	if st.sample <= 0 {
+		cfg.Exporters = []export.Exporter{} // TRACEGEN_SAMPLE=0: off
+	}
+	return cfg, errors.Join(errs...)
 }

@@ -477,7 +477,7 @@ func TestRedactionHook(t *testing.T) {
 }
 
 func TestConcurrentSpanUse(t *testing.T) {
-	mem := setup(t, Config{})
+	mem := setup(t, Config{Limits: SpanLimits{EventCount: 1000}})
 	_, s := Start(context.Background(), "shared")
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {

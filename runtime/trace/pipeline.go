@@ -78,6 +78,7 @@ type pipeline struct {
 	blocking        bool
 	syncMode        bool
 	captureContent  bool
+	limits          limits
 	pool            bool // every exporter releases records: recycle spanData
 	sampleAll       bool
 	sampleBound     uint64
@@ -117,8 +118,9 @@ type pipeline struct {
 	// wait for the pipeline it is blocking, so it is dropped and counted.
 	exporting atomic.Int64
 
-	logMu  sync.Mutex
-	logged map[string]bool
+	logMu     sync.Mutex
+	logged    map[string]time.Time // last warning line per exporter
+	warnEvery time.Duration        // 0: warnInterval (tests shorten it)
 }
 
 // ensureStarted runs at the start of every span: it counts the span, runs
@@ -380,8 +382,13 @@ func (p *pipeline) idleExporters() {
 	}
 }
 
-// exportAll gives records to every exporter, isolating failures.
+// exportAll gives records to every exporter, isolating failures. The
+// length limits are applied here, once per span, off the traced code's path
+// (except in sync mode, where End exports).
 func (p *pipeline) exportAll(ctx context.Context, recs []*record.Record) {
+	for _, r := range recs {
+		p.limits.lengthCheck(r)
+	}
 	for _, ne := range p.exporters {
 		err := export.Safely(ne.exp, func() error { return ne.exp.Export(ctx, recs) })
 		if err != nil {
@@ -398,19 +405,28 @@ func (p *pipeline) countFailure(name, op string, err error) {
 	} else {
 		stats.errors.Add(1)
 	}
+	now := time.Now()
 	p.logMu.Lock()
-	first := !p.logged[name]
+	last, seen := p.logged[name]
+	every := p.warnEvery
+	if every == 0 {
+		every = warnInterval
+	}
+	first := !seen || now.Sub(last) >= every
 	if first {
 		if p.logged == nil {
-			p.logged = map[string]bool{}
+			p.logged = map[string]time.Time{}
 		}
-		p.logged[name] = true
+		p.logged[name] = now
 	}
 	p.logMu.Unlock()
 	if first {
-		p.logf("exporter %s: %s failed: %v (further failures of this exporter are only counted, see trace.Stats)", name, op, err)
+		p.logf("exporter %s: %s failed: %v (failures of this exporter in the next %s are only counted, see trace.Stats)", name, op, err, every)
 	}
 }
+
+// warnInterval is how often at most a failing exporter is reported.
+const warnInterval = time.Minute
 
 func (p *pipeline) shutdownExporters(ctx context.Context) error {
 	var errs []error

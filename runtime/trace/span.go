@@ -266,26 +266,23 @@ func (s *Span) AddEvent(name string, attrs ...record.Attr) {
 }
 
 func (s *Span) addEventLocked(name string, attrs []record.Attr) {
+	if len(s.rec.Events) >= s.p.limits.events {
+		stats.limited.Add(1)
+		return
+	}
 	e := record.Event{Name: name, Time: now()}
+	if n := s.p.limits.eventAttrs; len(attrs) > n {
+		stats.limited.Add(uint64(len(attrs) - n))
+		attrs = attrs[:n]
+	}
 	if len(attrs) > 0 {
 		e.Attrs = make([]record.Attr, len(attrs))
 		for i, a := range attrs {
 			e.Attrs[i] = s.p.redactAttr(a)
 		}
 	}
-	if len(s.rec.Events) >= MaxEvents {
-		stats.limited.Add(1)
-		return
-	}
 	s.rec.Events = append(s.rec.Events, e)
 }
-
-// Limits that keep a long-lived span's memory bounded; what goes beyond
-// them is dropped and counted in Stats.Limited.
-const (
-	MaxAttributes = 256 // distinct attribute keys per span; also input and output entries each
-	MaxEvents     = 256 // events per span
-)
 
 // setAttrLocked replaces the value of an existing key (so a loop updating
 // one attribute does not grow the span) or appends a new key.
@@ -296,7 +293,7 @@ func (s *Span) setAttrLocked(a record.Attr) {
 			return
 		}
 	}
-	if len(s.rec.Attrs) >= MaxAttributes {
+	if len(s.rec.Attrs) >= s.p.limits.attrs {
 		stats.limited.Add(1)
 		return
 	}
@@ -444,7 +441,7 @@ func (p *pipeline) appendKV(dst []record.Attr, kv []any) []record.Attr {
 		if i+1 < len(kv) {
 			v = kv[i+1]
 		}
-		if len(dst) >= MaxAttributes {
+		if len(dst) >= p.limits.attrs {
 			stats.limited.Add(uint64((len(kv) - i + 1) / 2))
 			break
 		}

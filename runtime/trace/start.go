@@ -234,6 +234,10 @@ func (p *pipeline) applyOptions(s *Span, opts []StartOption) {
 		r.Inherited = slices.Clip(r.Inherited)
 		s.inh = r.Inherited
 	}
+	if n := p.limits.attrs; len(r.Attrs) > n {
+		stats.limited.Add(uint64(len(r.Attrs) - n))
+		r.Attrs = r.Attrs[:n]
+	}
 }
 
 func rootInheritedAttrs() []record.Attr {

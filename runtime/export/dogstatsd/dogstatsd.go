@@ -52,7 +52,7 @@ import (
 
 // DefaultAddr is the Agent's address when neither DD_DOGSTATSD_URL nor
 // DD_AGENT_HOST is set (DD_DOGSTATSD_PORT still sets the port).
-const DefaultAddr = "127.0.0.1:8125"
+const DefaultAddr = metrics.DefaultDogStatsDAddr
 
 // retryClient is how long after a failure to make the client the next
 // attempt is.
@@ -68,17 +68,16 @@ func init() {
 	})
 }
 
-// addrFromEnv returns "" when DD_DOGSTATSD_URL or DD_AGENT_HOST is set, so
-// that the client resolves them itself, and otherwise DefaultAddr with
-// DD_DOGSTATSD_PORT's port.
+// addrFromEnv returns "" when DD_DOGSTATSD_URL or DD_AGENT_HOST is set in
+// the environment, so that the client resolves them itself; when they come
+// from the env file (TRACEGEN_ENV_FILE), which the client does not read,
+// the address they give; and otherwise DefaultAddr with DD_DOGSTATSD_PORT's
+// port.
 func addrFromEnv() string {
 	if os.Getenv("DD_DOGSTATSD_URL") != "" || os.Getenv("DD_AGENT_HOST") != "" {
 		return ""
 	}
-	if port := strings.TrimSpace(os.Getenv("DD_DOGSTATSD_PORT")); port != "" {
-		return "127.0.0.1:" + port
-	}
-	return DefaultAddr
+	return metrics.DogStatsDAddrFromEnv()
 }
 
 // Options configure an [Exporter].

@@ -2,11 +2,12 @@ package metrics
 
 import (
 	"fmt"
-	"os"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -40,14 +41,14 @@ type Config struct {
 // "0", "false" or "off" for none, anything else a file path).
 func ConfigFromEnv(exporter string) (Config, error) {
 	cfg := Config{Exporter: exporter}
-	if v := strings.TrimSpace(os.Getenv("TRACEGEN_METRICS_MAX_SERIES")); v != "" {
+	if v := strings.TrimSpace(export.Getenv("TRACEGEN_METRICS_MAX_SERIES")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return cfg, fmt.Errorf("TRACEGEN_METRICS_MAX_SERIES=%q: want a positive integer", v)
 		}
 		cfg.MaxSeries = n
 	}
-	switch v := strings.TrimSpace(os.Getenv("TRACEGEN_METRICS_REPORT")); strings.ToLower(v) {
+	switch v := strings.TrimSpace(export.Getenv("TRACEGEN_METRICS_REPORT")); strings.ToLower(v) {
 	case "", "0", "false", "off":
 	case "1", "true", "stderr":
 		cfg.ReportTo = "stderr"
@@ -205,4 +206,39 @@ func ownInt(r *record.Record, key string) (int64, bool) {
 		return 0, false
 	}
 	return 0, false
+}
+
+// Default addresses of the metrics exporters.
+const (
+	DefaultPrometheusAddr = "127.0.0.1:9464" // the OpenTelemetry Prometheus exporter's port, loopback only
+	DefaultDogStatsDAddr  = "127.0.0.1:8125"
+)
+
+// PrometheusAddrFromEnv returns the address the prometheus exporter serves
+// /metrics on: TRACEGEN_PROMETHEUS_ADDR, "off" for none, or
+// DefaultPrometheusAddr.
+func PrometheusAddrFromEnv() string {
+	if v := strings.TrimSpace(export.Getenv("TRACEGEN_PROMETHEUS_ADDR")); v != "" {
+		return v
+	}
+	return DefaultPrometheusAddr
+}
+
+// DogStatsDAddrFromEnv returns the address the dogstatsd exporter sends
+// to, resolved as the Datadog client does: DD_DOGSTATSD_URL (udp:// removed,
+// unix:// kept), else DD_AGENT_HOST with DD_DOGSTATSD_PORT (default 8125),
+// else 127.0.0.1 with that port.
+func DogStatsDAddrFromEnv() string {
+	port := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_PORT"))
+	if u := strings.TrimSpace(export.Getenv("DD_DOGSTATSD_URL")); u != "" {
+		return strings.TrimPrefix(u, "udp://")
+	}
+	if port == "" {
+		port = "8125"
+	}
+	host := strings.TrimSpace(export.Getenv("DD_AGENT_HOST"))
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

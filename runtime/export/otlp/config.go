@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/export"
 )
 
 // Protocols, the values of OTEL_EXPORTER_OTLP_PROTOCOL this exporter speaks.
@@ -129,7 +131,7 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Endpoint != "" {
 		if err := checkEndpoint(c.Endpoint); err != nil {
-			bad("OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT: %v", err)
+			bad("OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT: %w", err)
 		}
 	}
 	if name, v := get("PROTOCOL"); v != "" {
@@ -188,10 +190,10 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 func checkEndpoint(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return errors.New("not a URL")
+		return fmt.Errorf("not a URL: %w", export.ErrBadEndpoint)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("%q: want an http:// or https:// URL with a host", u.Redacted())
+		return fmt.Errorf("%q: want an http:// or https:// URL with a host: %w", u.Redacted(), export.ErrBadEndpoint)
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	export.Register("otlp", func() (export.Exporter, error) {
-		cfg, err := ConfigFromEnv(os.LookupEnv)
+		cfg, err := ConfigFromEnv(export.LookupEnv)
 		if err != nil {
 			return nil, err
 		}

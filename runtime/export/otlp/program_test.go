@@ -96,7 +96,8 @@ func TestProgramToCollector(t *testing.T) {
 			r := runProgram(t, "TRACEGEN_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+c.addr,
 				"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="+protocol, "OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
 				"OTEL_EXPORTER_OTLP_HEADERS=Authorization="+strings.ReplaceAll(secretHeader, " ", "%20"),
-				"OTEL_SERVICE_NAME=otlp-prog", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=test")
+				"OTEL_SERVICE_NAME=otlp-prog", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=test",
+				"K8S_POD_NAME=planner-7d9f", "K8S_NAMESPACE_NAME=agents", "K8S_NODE_NAME=node-3")
 			if r.stdout != "hello from the program\n" || r.code != 3 || r.stderr != "" {
 				t.Fatalf("program: stdout %q, exit code %d, stderr %q", r.stdout, r.code, r.stderr)
 			}
@@ -130,6 +131,11 @@ func checkProgramTrace(t *testing.T, spans []gotSpan) {
 			res["telemetry.sdk.name"] != "tracegen" || res["telemetry.sdk.language"] != "go" ||
 			res["telemetry.sdk.version"] != runtimeVersion || s.ScopeName != ScopeName {
 			t.Errorf("span %s: resource %v, scope %s", s.Name, res, s.ScopeName)
+		}
+		// The detected resource (package resource) arrives with the rest.
+		if res["k8s.pod.name"] != "planner-7d9f" || res["k8s.namespace.name"] != "agents" || res["k8s.node.name"] != "node-3" ||
+			res["host.name"] == nil || res["process.runtime.name"] != "go" || res["process.pid"] == nil {
+			t.Errorf("span %s: detected resource missing from %v", s.Name, res)
 		}
 		if s.Name == root.Name {
 			continue

@@ -28,7 +28,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +43,7 @@ import (
 // DefaultAddr is the address /metrics is served on when
 // TRACEGEN_PROMETHEUS_ADDR is not set: the loopback interface, port 9464
 // (the OpenTelemetry Prometheus exporter's).
-const DefaultAddr = "127.0.0.1:9464"
+const DefaultAddr = metrics.DefaultPrometheusAddr
 
 // DurationBuckets are the upper bounds of tracegen_span_duration_seconds,
 // from 100 µs to one minute.
@@ -59,7 +58,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		addr := strings.TrimSpace(os.Getenv("TRACEGEN_PROMETHEUS_ADDR"))
+		addr := strings.TrimSpace(export.Getenv("TRACEGEN_PROMETHEUS_ADDR"))
+		if addr != "" && addr != "off" {
+			if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+				return nil, fmt.Errorf("TRACEGEN_PROMETHEUS_ADDR=%q: want host:port or off: %w", addr, export.ErrBadEndpoint)
+			}
+		}
 		return New(Options{Addr: addr, Metrics: cfg}), nil
 	})
 }
@@ -85,7 +89,8 @@ type Exporter struct {
 	water    *prom.CounterVec
 	tokens   *prom.CounterVec
 
-	addr string // "" when not serving
+	addr string    // "" when not serving
+	info sync.Once // registers target_info from the first record's resource
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -148,6 +153,9 @@ func (e *Exporter) ReleasesRecords() bool { return true }
 // Export counts records and, on the first call, starts serving /metrics.
 // It returns an error only when the listener could not be opened.
 func (e *Exporter) Export(_ context.Context, records []*record.Record) error {
+	if len(records) > 0 {
+		e.info.Do(func() { e.registerTargetInfo(records[0].Resource) })
+	}
 	for _, r := range records {
 		e.add(e.agg.Add(r))
 	}
@@ -167,6 +175,47 @@ func (e *Exporter) add(p metrics.Point) {
 		e.tokens.WithLabelValues(append(l, "input")...).Add(float64(p.InputTokens))
 		e.tokens.WithLabelValues(append(l, "output")...).Add(float64(p.OutputTokens))
 	}
+}
+
+// TargetInfo is the name of the gauge that carries the process's resource
+// as labels, as the OpenTelemetry Prometheus exporters name it: a query
+// joins it on job and instance to split tracegen's series by pod, node or
+// host (tracegen_spans_total * on(job, instance) group_left(k8s_pod_name)
+// target_info).
+const TargetInfo = "target_info"
+
+// registerTargetInfo adds target_info, value 1, labelled with the resource
+// attributes (dots and other characters Prometheus does not allow become
+// underscores), except service.name and service.instance.id, which the
+// scrape configuration's job and instance stand for.
+func (e *Exporter) registerTargetInfo(res []record.Attr) {
+	labels := prom.Labels{}
+	for _, a := range res {
+		if a.Key == "service.name" || a.Key == "service.instance.id" {
+			continue
+		}
+		if name := labelName(a.Key); name != "" {
+			labels[name] = a.Value.String()
+		}
+	}
+	g := prom.NewGauge(prom.GaugeOpts{Name: TargetInfo, Help: "Target metadata: the resource of the traced process.", ConstLabels: labels})
+	g.Set(1)
+	_ = e.reg.Register(g) // cannot collide: registered once, under a name of its own
+}
+
+// labelName turns a resource key into a Prometheus label name.
+func labelName(k string) string {
+	b := []byte(k)
+	for i, c := range b {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0) {
+			b[i] = '_'
+		}
+	}
+	name := string(b)
+	if strings.HasPrefix(name, "__") || name == "job" || name == "instance" {
+		return "" // reserved
+	}
+	return name
 }
 
 // serve opens the listener if it is not open, unless shut down, off, or a

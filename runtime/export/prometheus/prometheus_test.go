@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -293,5 +294,40 @@ func ExampleExporter_Gatherer() {
 func TestLinked(t *testing.T) {
 	if !slices.Contains(export.Names(), "prometheus") {
 		t.Errorf("export.Names() = %v in a binary that links prometheus", export.Names())
+	}
+}
+
+func TestTargetInfo(t *testing.T) {
+	e := New(Options{Addr: "off"})
+	r := rec("step", 1, 0, 1, 1)
+	r.Resource = []record.Attr{
+		record.String("service.name", "planner"), record.String("k8s.pod.name", "planner-7d9f"),
+		record.String("host.name", "node-3"), record.Int("process.pid", 42), record.String("job", "x"),
+	}
+	for range 2 { // registered once
+		if err := e.Export(context.Background(), []*record.Record{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fams, err := e.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	for _, f := range fams {
+		if f.GetName() != TargetInfo {
+			continue
+		}
+		if len(f.Metric) != 1 || f.Metric[0].GetGauge().GetValue() != 1 {
+			t.Fatalf("target_info %v, want one series of value 1", f.Metric)
+		}
+		got = map[string]string{}
+		for _, l := range f.Metric[0].Label {
+			got[l.GetName()] = l.GetValue()
+		}
+	}
+	want := map[string]string{"k8s_pod_name": "planner-7d9f", "host_name": "node-3", "process_pid": "42"}
+	if !maps.Equal(got, want) {
+		t.Errorf("target_info labels %v, want %v (service.name and job left to the scrape)", got, want)
 	}
 }

@@ -213,7 +213,7 @@ func TestRealPrometheus(t *testing.T) {
 	appAddr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "TRACEGEN_EXPORTER=prometheus,jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
-		"TRACEGEN_PROMETHEUS_ADDR="+appAddr, "TRACEGEN_METRICS_REPORT=stderr")
+		"TRACEGEN_PROMETHEUS_ADDR="+appAddr, "TRACEGEN_METRICS_REPORT=stderr", "K8S_POD_NAME=planner-7d9f")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +301,12 @@ func TestRealPrometheus(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 
+	// The resource reaches Prometheus as target_info, which splits the
+	// series by pod.
+	if err := targetInfo(promAddr, "planner-7d9f", 4*childRounds); err != nil {
+		t.Error(err)
+	}
+
 	// Closing stdin lets the child stop: it exits at once, with its output
 	// unchanged, the report on stderr, and the port released.
 	stdin.Close()
@@ -325,4 +331,27 @@ func TestRealPrometheus(t *testing.T) {
 	} else {
 		ln.Close()
 	}
+}
+
+// targetInfo checks that the spans of pod, joined with target_info on job
+// and instance, count n.
+func targetInfo(promAddr, pod string, n int) error {
+	q := `sum by (k8s_pod_name) (tracegen_spans_total * on(job, instance) group_left(k8s_pod_name) target_info)`
+	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []sample `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	if len(body.Data.Result) != 1 || body.Data.Result[0].Metric["k8s_pod_name"] != pod || body.Data.Result[0].Value[1] != strconv.Itoa(n) {
+		return fmt.Errorf("%s = %+v, want one series for pod %s of value %d", q, body.Data.Result, pod, n)
+	}
+	return nil
 }
