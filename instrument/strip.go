@@ -426,7 +426,11 @@ func (s *stripper) stripFunc(typ *ast.FuncType, body *ast.BlockStmt) error {
 		s.regions = append(s.regions, [2]int{p, lb})
 	}
 	if m.gaps == nil {
-		s.edits = append(s.edits, edit{lineEnd(s.src, lb+1), lineEnd(s.src, s.off(gen[k-1].End())), ""})
+		// A region: calls inside the generated lines (the propagation
+		// wrapper of a handler's Start) go with them.
+		p, e := lineEnd(s.src, lb+1), lineEnd(s.src, s.off(gen[k-1].End()))
+		s.edits = append(s.edits, edit{p, e, ""})
+		s.regions = append(s.regions, [2]int{p, e})
 		return nil
 	}
 	user := body.List[k:]

@@ -33,3 +33,12 @@ func (server) ServeHTTP(w web.ResponseWriter, r *web.Request) {}
 //
 //trace:span
 func Blank(_ *web.Request) {}
+
+// A body on lines of its own: -strip removes the generated lines and the
+// propagation call inside them together.
+//
+//trace:span
+func Lines(w web.ResponseWriter, r *web.Request) {
+	fmt.Fprintln(w, "a")
+	fmt.Fprintln(w, "b")
+}
