@@ -17,7 +17,9 @@ import (
 // Call1 wraps f(ctx, a) (R, error).
 func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
 	if skip(ctx) {
-		return f(ctx, a)
+		r, err := f(ctx, a)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
@@ -32,7 +34,9 @@ func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx con
 // Call1V wraps f(ctx, a, opts...) (R, error).
 func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
 	if skip(ctx) {
-		return f(ctx, a, opts...)
+		r, err := f(ctx, a, opts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
@@ -47,7 +51,9 @@ func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error
 // Call2V wraps f(ctx, a, b, opts...) (R, error).
 func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
 	if skip(ctx) {
-		return f(ctx, a, b, opts...)
+		r, err := f(ctx, a, b, opts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b}, opts: anys(opts)})
 	if c == nil {
@@ -62,7 +68,9 @@ func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R,
 // Call3 wraps f(ctx, a, b, c) (R, error).
 func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
 	if skip(ctx) {
-		return f(ctx, a, b, c3)
+		r, err := f(ctx, a, b, c3)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b, c3}})
 	if c == nil {
@@ -77,7 +85,9 @@ func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, err
 // CallV wraps f(ctx, parts...) (R, error).
 func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
 	if skip(ctx) {
-		return f(ctx, parts...)
+		r, err := f(ctx, parts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: anys(parts)()})
 	if c == nil {
@@ -245,3 +255,27 @@ func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...
 // skip is the fast path of every wrapper: tracing off, or a call already in
 // progress in ctx (which then gets no second span).
 func skip(ctx context.Context) bool { return !enabled() || FromContext(ctx) != nil }
+
+// enrichOuter hands what a nested call returned (model, id, usage) to the
+// call in progress in ctx, which opened the span: a helper that returns
+// only text (langchaingo's GenerateFromSinglePrompt) gets the usage of the
+// call it makes. Known values of the outer call's own result win, since it
+// reports them when it ends; an HTTP layer below enriches the same call.
+func enrichOuter(ctx context.Context, rule string, r any, err error) {
+	if err != nil || !enabled() {
+		return
+	}
+	outer := FromContext(ctx)
+	if outer == nil {
+		return
+	}
+	spec := lookupSpec(rule)
+	if spec.Stream != "" && spec.Stream != StreamKindCallback {
+		return
+	}
+	safely(func() {
+		acc := newAccumulator(outer, spec)
+		acc.add(r)
+		outer.SetResponse(acc.response())
+	})
+}
