@@ -16,6 +16,9 @@ import (
 
 // Call1 wraps f(ctx, a) (R, error).
 func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a}}, func(ctx context.Context) (R, error) { return f(ctx, a) })
+	}
 	if skip(ctx) {
 		r, err := f(ctx, a)
 		enrichOuter(ctx, rule, r, err)
@@ -33,6 +36,9 @@ func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx con
 
 // Call1V wraps f(ctx, a, opts...) (R, error).
 func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a}, opts: anys(opts)}, func(ctx context.Context) (R, error) { return f(ctx, a, opts...) })
+	}
 	if skip(ctx) {
 		r, err := f(ctx, a, opts...)
 		enrichOuter(ctx, rule, r, err)
@@ -50,6 +56,9 @@ func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error
 
 // Call2V wraps f(ctx, a, b, opts...) (R, error).
 func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a, b}, opts: anys(opts)}, func(ctx context.Context) (R, error) { return f(ctx, a, b, opts...) })
+	}
 	if skip(ctx) {
 		r, err := f(ctx, a, b, opts...)
 		enrichOuter(ctx, rule, r, err)
@@ -67,6 +76,9 @@ func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R,
 
 // Call3 wraps f(ctx, a, b, c) (R, error).
 func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a, b, c3}}, func(ctx context.Context) (R, error) { return f(ctx, a, b, c3) })
+	}
 	if skip(ctx) {
 		r, err := f(ctx, a, b, c3)
 		enrichOuter(ctx, rule, r, err)
@@ -84,6 +96,9 @@ func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, err
 
 // CallV wraps f(ctx, parts...) (R, error).
 func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: anys(parts)()}, func(ctx context.Context) (R, error) { return f(ctx, parts...) })
+	}
 	if skip(ctx) {
 		r, err := f(ctx, parts...)
 		enrichOuter(ctx, rule, r, err)

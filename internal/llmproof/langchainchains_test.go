@@ -1,0 +1,78 @@
+package llmproof
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLangChainChains builds testdata/llm/langchainchains with `tracegen go
+// run`: the program makes no SDK call itself, every request is made inside
+// langchaingo (chains, a sequential chain, an MRKL agent), which only the
+// rewrite of dependencies sees. Each request the fake received is exactly
+// one LLM span, with model, tokens (from the GenerateContent call that
+// GenerateFromSinglePrompt makes) and footprint, under the chain or agent
+// span that made it; the program prints what its plain build prints.
+func TestLangChainChains(t *testing.T) {
+	t.Parallel()
+	spans, out := instrumentAndRunMode(t, "langchainchains", true)
+	plain := run(t, filepath.Join(repoRoot(t), "testdata", "llm", "langchainchains"), nil, "go", "run", ".")
+	if out != plain {
+		t.Errorf("traced program printed\n%s\nplain build printed\n%s", out, plain)
+	}
+	if !strings.Contains(out, "requests: 7\n") {
+		t.Fatalf("the fake did not receive 7 requests:\n%s", out)
+	}
+	byID := map[string]*span{}
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	// path names a span by the chain of its ancestors' names up to main.run.
+	path := func(s *span) string {
+		var names []string
+		for p := byID[s.Parent]; p != nil; p = byID[p.Parent] {
+			names = append([]string{p.Name}, names...)
+		}
+		return strings.Join(names, " > ")
+	}
+	var got []string
+	for _, s := range sortByStart(spans) {
+		if s.Type != "llm" {
+			continue
+		}
+		got = append(got, path(s))
+		check(t, s, expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
+			in: float64(10 + len(got)), out: float64(5 + len(got)), impact: true})
+		if p := byID[s.Parent]; p == nil || p.Type != "chain" {
+			t.Errorf("LLM span %d: parent %v, want a chain span", len(got), p)
+		}
+	}
+	want := []string{
+		"main.run > chain chains.LLMChain",
+		"main.run > chain chains.LLMChain",
+		"main.run > chain chains.LLMChain",
+		"main.run > chain chains.SimpleSequentialChain > chain chains.LLMChain",
+		"main.run > chain chains.SimpleSequentialChain > chain chains.LLMChain",
+		"main.run > invoke_agent agents.Executor > chain chains.LLMChain",
+		"main.run > invoke_agent agents.Executor > chain chains.LLMChain",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("LLM spans beneath\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range spans {
+		if s.Name == "invoke_agent agents.Executor" && (s.Type != "agent" || s.str("gen_ai.operation.name") != "invoke_agent" || s.str("gen_ai.agent.name") != "agents.Executor") {
+			t.Errorf("agent span: type %q attrs %v", s.Type, s.Attrs)
+		}
+	}
+}
+
+// sortByStart returns spans in start order.
+func sortByStart(spans []*span) []*span {
+	out := append([]*span(nil), spans...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Start.Before(out[j-1].Start); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
