@@ -17,7 +17,9 @@ import (
 	"strings"
 
 	"github.com/tracegen-dev/tracegen/instrument"
+	"github.com/tracegen-dev/tracegen/rules"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // Dependencies that call an SDK.
@@ -72,6 +74,16 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 	for _, q := range ov.callImports {
 		sdk[strings.Trim(string(q), `"`)] = true
 	}
+	// An SDK package is rewritten itself only for its calls of rule
+	// functions (not of stream methods: a stream package's own Next).
+	callPkgs := map[string]bool{}
+	if m, ok := ov.calls.(*rules.Matcher); ok {
+		for _, r := range m.Rules() {
+			for _, f := range r.Funcs {
+				callPkgs[pkgOfFunc(f)] = true
+			}
+		}
+	}
 	vendorDir := filepath.Join(ov.mod.root, "vendor") + string(filepath.Separator)
 	seen := map[string]bool{}
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -88,7 +100,7 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 		if mp := p.Module.Path; mp == runtimeModule || mp == tracegenModule || strings.HasSuffix(p.ImportPath, ".test") {
 			continue
 		}
-		if !sdk[p.ImportPath] && !slices.ContainsFunc(p.Imports, func(imp string) bool { return sdk[imp] }) {
+		if !callPkgs[p.ImportPath] && !slices.ContainsFunc(p.Imports, func(imp string) bool { return sdk[imp] }) {
 			continue
 		}
 		seen[p.Dir] = true
@@ -326,23 +338,34 @@ func (ov *overlayBuild) altModfile(moved, mods map[string]string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %v", gomod, err)
 	}
+	// Relative replacements are relative to the main module, not to the
+	// copy: they become absolute. Replacements of shadowed modules go.
+	type repl struct{ path, version, dir string }
+	var add []repl
+	shadowed := map[string]bool{}
 	for _, dir := range sortedKeys(moved) {
-		path := mods[dir]
-		for _, r := range f.Replace {
-			if r.Old.Path == path {
-				f.DropReplace(path, r.Old.Version)
-			}
+		shadowed[mods[dir]] = true
+		add = append(add, repl{mods[dir], "", moved[dir]})
+	}
+	var drop []module.Version
+	for _, r := range f.Replace {
+		switch {
+		case shadowed[r.Old.Path]:
+			drop = append(drop, r.Old)
+		case modfile.IsDirectoryPath(r.New.Path) && !filepath.IsAbs(r.New.Path):
+			drop = append(drop, r.Old)
+			add = append(add, repl{r.Old.Path, r.Old.Version, filepath.Join(ov.mod.root, filepath.FromSlash(r.New.Path))})
 		}
-		if err := f.AddReplace(path, "", moved[dir], ""); err != nil {
+	}
+	for _, m := range drop {
+		if err := f.DropReplace(m.Path, m.Version); err != nil {
 			return "", err
 		}
 	}
-	// Relative replacements are relative to the main module, not to the copy.
-	for _, r := range f.Replace {
-		if modfile.IsDirectoryPath(r.New.Path) && !filepath.IsAbs(r.New.Path) {
-			abs := filepath.Join(ov.mod.root, filepath.FromSlash(r.New.Path))
-			f.DropReplace(r.Old.Path, r.Old.Version)
-			f.AddReplace(r.Old.Path, r.Old.Version, abs, "")
+	f.Cleanup()
+	for _, r := range add {
+		if err := f.AddReplace(r.path, r.version, r.dir, ""); err != nil {
+			return "", err
 		}
 	}
 	f.Cleanup()
@@ -391,6 +414,15 @@ func (env depsEnv) noDeps(inv *goInvocation) string {
 		return "-modfile is set (tracegen builds rewritten dependencies with a go.mod of its own)"
 	case env.GOWORK != "" && env.GOWORK != "off":
 		return "a go.work workspace is in use (" + env.GOWORK + ")"
+	}
+	return ""
+}
+
+// pkgOfFunc is the package of a rule function's full name (see rules.Rule.Funcs).
+func pkgOfFunc(full string) string {
+	r := rules.Rule{Funcs: []string{full}}
+	if p := r.ImportPaths(); len(p) > 0 {
+		return p[0]
 	}
 	return ""
 }

@@ -114,15 +114,10 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 	// No go mod tidy: -mod=mod records the requirements and sums the
 	// instrumented build needs, without looking at test dependencies.
 	goenv := []string{"GOFLAGS=-mod=mod"}
-	gomod := filepath.Join(dir, "go.mod")
-	f, err := os.OpenFile(gomod, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What a user does: require the runtime module (here, this checkout's).
-	fmt.Fprintf(f, "\nrequire github.com/tracegen-dev/tracegen/runtime v0.0.0\n\nreplace github.com/tracegen-dev/tracegen/runtime => %s\n",
-		filepath.Join(repoRoot(t), "runtime"))
-	f.Close()
+	// What a user does: require the runtime module (here, this checkout's;
+	// go mod edit replaces a replacement the program's go.mod may have).
+	run(t, dir, nil, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen/runtime@v0.0.0",
+		"-replace=github.com/tracegen-dev/tracegen/runtime="+filepath.Join(repoRoot(t), "runtime"))
 
 	jsonl := filepath.Join(dir, "spans.jsonl")
 	runEnv := append(goenv, "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
