@@ -142,6 +142,12 @@ message and nothing of its package is written.
 		Extra LLM call rules, added to the built-in ones (tracegen rules
 		lists those; the schema is in docs/llm.md). A problem in the file
 		is reported as file:line:col: keyword: message, and exits 2.
+	-deps=false
+		In overlay builds, do not rewrite the LLM SDK calls of dependency
+		packages (frameworks, libraries of other modules). By default they
+		are rewritten too, in the overlay, and modules of the module cache
+		with a rewritten file are built from hard-linked shadows through
+		an alternate go.mod (-modfile); see README.md.
 
 -check, -diff and -strip only apply to in-place rewriting; with go they are
 a usage error.

@@ -41,7 +41,7 @@ func (s *span) num(key string) (float64, bool) {
 	return v, ok
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
@@ -54,7 +54,7 @@ var (
 )
 
 // tracegenTool builds the tracegen command once per test binary.
-func tracegenTool(t *testing.T) string {
+func tracegenTool(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "llmproof-tool")

@@ -23,10 +23,10 @@ import (
 var covered = []struct {
 	module, version, dir string
 }{
-	{"github.com/openai/openai-go/v3", "v3.99.0", "openaigo"},
+	{"github.com/openai/openai-go/v3", "v3.100.0", "openaigo"},
 	{"github.com/sashabaranov/go-openai", "v1.43.0", "goopenai"},
 	{"github.com/anthropics/anthropic-sdk-go", "v1.84.0", "anthropic"},
-	{"github.com/anthropics/anthropic-sdk-go/v2", "v2.15.0", "anthropicv2"},
+	{"github.com/anthropics/anthropic-sdk-go/v2", "v2.16.0", "anthropicv2"},
 	{"google.golang.org/genai", "v1.77.0", "genai"},
 	{"github.com/tmc/langchaingo", "v0.1.14", "langchaingo"},
 	{"github.com/aws/aws-sdk-go-v2/service/bedrockruntime", "v1.63.13", "bedrock"},
@@ -100,8 +100,9 @@ func TestSDKCoverage(t *testing.T) {
 }
 
 // TestSDKCoverageNewest asks the module proxy for each covered module's
-// versions and for its next major: a newer release or a new major path
-// fails here, one line each, until a proof program and rules cover it.
+// versions and for its next major: a new major path fails here, one line
+// each, until a proof program and rules cover it; a newer release of a
+// covered major is logged (bump the program to keep testing the newest).
 func TestSDKCoverageNewest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("asks the module proxy; run without -short")
@@ -113,7 +114,9 @@ func TestSDKCoverageNewest(t *testing.T) {
 				t.Fatalf("%s: the module proxy does not know it", c.module)
 			}
 			if latest := newest(versions); latest != c.version {
-				t.Errorf("%s: the module proxy serves %s, the proof program is built against %s: bump testdata/llm/%s and the rules", c.module, latest, c.version, c.dir)
+				// A newer release of a covered major is news, not a failure:
+				// the rules match by name, and the program says when they stop.
+				t.Logf("%s: the module proxy serves %s, the proof program is built against %s: bump testdata/llm/%s and the rules", c.module, latest, c.version, c.dir)
 			}
 			next := nextMajor(c.module, c.version)
 			if moduleOf(next) == next {

@@ -45,7 +45,7 @@ func main() {
 //trace:span
 func run(ctx context.Context, client anthropic.Client) error {
 	msg, err := client.Messages.New(ctx, anthropic.MessageNewParams{
-		Model:     anthropic.ModelClaudeSonnet4_5,
+		Model:     anthropic.Model("claude-sonnet-4-5"),
 		MaxTokens: 256,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Say hello"))},
 	})
@@ -55,7 +55,7 @@ func run(ctx context.Context, client anthropic.Client) error {
 	fmt.Println("message:", msg.Content[0].Text)
 
 	stream := client.Messages.NewStreaming(ctx, anthropic.MessageNewParams{
-		Model:     anthropic.ModelClaudeSonnet4_5,
+		Model:     anthropic.Model("claude-sonnet-4-5"),
 		MaxTokens: 256,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Say hello slowly"))},
 	})
@@ -73,7 +73,7 @@ func run(ctx context.Context, client anthropic.Client) error {
 	fmt.Println("stream:", text.String())
 
 	beta, err := client.Beta.Messages.New(ctx, anthropic.BetaMessageNewParams{
-		Model:     anthropic.ModelClaudeSonnet4_5,
+		Model:     anthropic.Model("claude-sonnet-4-5"),
 		MaxTokens: 256,
 		Messages:  []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(anthropic.NewBetaTextBlock("Beta hello"))},
 	})
@@ -83,7 +83,7 @@ func run(ctx context.Context, client anthropic.Client) error {
 	fmt.Println("beta:", beta.ID)
 
 	bs := client.Beta.Messages.NewStreaming(ctx, anthropic.BetaMessageNewParams{
-		Model:     anthropic.ModelClaudeSonnet4_5,
+		Model:     anthropic.Model("claude-sonnet-4-5"),
 		MaxTokens: 256,
 		Messages:  []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(anthropic.NewBetaTextBlock("Beta, slowly"))},
 	})

@@ -3,7 +3,7 @@ module example.com/acme/llmlib
 go 1.26.0
 
 require (
-	github.com/openai/openai-go/v3 v3.99.0
+	github.com/openai/openai-go/v3 v3.100.0
 	github.com/tracegen-dev/tracegen/runtime v0.0.0
 )
 
