@@ -184,7 +184,12 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 	if ov.deps {
 		var vendored bool
 		if deps, vendored, err = ov.listDeps(); err != nil {
-			return "", err
+			// The go command cannot list the build (usually a broken
+			// go.mod or import): build as it is and let it say why.
+			deps, vendored = nil, false
+			if a.opts.verb {
+				a.logf("warning: not instrumenting dependencies: %v", err)
+			}
 		}
 		if vendored {
 			a.logf("go %s: dependencies come from vendor/: their LLM SDK calls are not instrumented (only the main module's are); build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub)
@@ -251,8 +256,12 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		}
 	}
 	if a.opts.verb {
-		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates, %d dependency package(s) calling an SDK, %d rewritten)",
-			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), len(deps), countDirs(fresh))
+		depNote := ""
+		if len(deps) > 0 {
+			depNote = fmt.Sprintf(", %d dependency package(s) calling an SDK", len(deps))
+		}
+		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates%s, %d rewritten)",
+			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), depNote, countDirs(fresh))
 	}
 	return overlay, nil
 }

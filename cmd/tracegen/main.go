@@ -202,7 +202,7 @@ func (a *app) noRewriteOnlyFlags(sub string) error {
 
 // noFlags rejects any flag for subcommands that take none.
 func (a *app) noFlags(sub string) error {
-	if a.opts != (options{}) {
+	if a.opts != (options{deps: true}) { // deps defaults to true
 		a.logf("'%s' takes no flags", sub)
 		return errUsage
 	}
