@@ -269,6 +269,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		"span":            func(v *yaml.Node) { p.str(v, "span", &r.Spec.Span) },
 		"span-of":         func(v *yaml.Node) { p.path(v, "span-of", true, &r.Spec.SpanOf) },
 		"span-types":      func(v *yaml.Node) { r.Spec.SpanTypes = p.strMap(v, "span-types") },
+		"span-name":       func(v *yaml.Node) { p.str(v, "span-name", &r.Spec.SpanName) },
 	})
 	r.Spec.Name = r.Name
 	r.Spec.Providers = providers
@@ -320,8 +321,8 @@ func (p *parser) frameworkRule(n *yaml.Node, r *Rule) {
 			p.errorf(n, "span-types", "%s: %q is not a span type: want chain, agent or tool", pkg, t)
 		}
 	}
-	if r.Spec.SpanOf == "" {
-		p.errorf(n, "span-of", "missing: the request path of the value the span is named after (e.g. arg1)")
+	if (r.Spec.SpanOf == "") == (r.Spec.SpanName == "") {
+		p.errorf(n, "span-of", "want one of span-of (the request path of the value the span is named after, e.g. arg1) or span-name (a fixed name)")
 	}
 	if r.Spec.Provider != "" || r.Spec.Stream != "" || r.Spec.Operation != "" {
 		p.errorf(n, "span", "a framework rule has no provider, operation or stream: its LLM calls have their own rules")

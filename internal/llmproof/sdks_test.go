@@ -31,6 +31,8 @@ var covered = []struct {
 	{"github.com/tmc/langchaingo", "v0.1.14", "langchaingo"},
 	{"github.com/aws/aws-sdk-go-v2/service/bedrockruntime", "v1.63.13", "bedrock"},
 	{"github.com/ollama/ollama", "v0.17.4", "ollama"},
+	{"github.com/meguminnnnnnnnn/go-openai", "v0.1.1", "eino"},
+	{"github.com/cloudwego/eino", "v0.7.36", "eino"},
 }
 
 // moduleOf returns the covered module holding package path (the longest

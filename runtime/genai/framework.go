@@ -34,9 +34,12 @@ func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.C
 	if ctx == nil {
 		return call(ctx)
 	}
-	typ, name := spec.Span, ""
+	typ, name := spec.Span, spec.SpanName
 	var id any
 	safely(func() {
+		if spec.SpanOf == "" {
+			return
+		}
 		v := st.root(spec.SpanOf)
 		if t := spanTypes(v, spec.SpanTypes); t != "" {
 			typ = t

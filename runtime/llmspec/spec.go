@@ -55,6 +55,9 @@ type Spec struct {
 	Span      string            `json:"span,omitempty"`
 	SpanOf    string            `json:"span_of,omitempty"`
 	SpanTypes map[string]string `json:"span_types,omitempty"`
+	// SpanName names the run when no value does (SpanOf empty): eino's
+	// compose.Runnable is an interface whose method value hides its type.
+	SpanName string `json:"span_name,omitempty"`
 }
 
 // Span types of [Spec.Span].
