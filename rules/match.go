@@ -230,7 +230,17 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 		}
 		return ""
 	}
-	if !convert {
+	anyOpts, ok := variadicArgs(info, call, sig)
+	switch {
+	case !ok:
+		return ""
+	case anyOpts && !convert && wrapper == "Call1V":
+		return "Call1VA"
+	case anyOpts && !convert && wrapper == "Call2V":
+		return "Call2VA"
+	case anyOpts:
+		return ""
+	case !convert:
 		return wrapper
 	}
 	switch wrapper {
@@ -240,6 +250,36 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 		return "Call2VI"
 	}
 	return ""
+}
+
+// variadicArgs checks the arguments of a variadic parameter: anyOpts is
+// true when one has another type than the element type, an interface, so
+// the options must be converted by the wrapper (Call1VA, Call2VA: genkit's
+// ai.GenerateOption takes values of several option types); ok is false when
+// one cannot be (the element type is not an interface).
+func variadicArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature) (anyOpts, ok bool) {
+	params := sig.Params()
+	if !sig.Variadic() || call.Ellipsis.IsValid() {
+		return false, true
+	}
+	elem := params.At(params.Len() - 1).Type().(*types.Slice).Elem()
+	for i := params.Len() - 1; i < len(call.Args); i++ {
+		tv, found := info.Types[call.Args[i]]
+		if !found || tv.IsNil() || types.Identical(tv.Type, elem) {
+			continue
+		}
+		if b, isBasic := tv.Type.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+			continue
+		}
+		if pt := elem; !isNamed(tv.Type) && types.Identical(tv.Type, pt.Underlying()) {
+			continue
+		}
+		if !types.IsInterface(elem) {
+			return false, false
+		}
+		anyOpts = true
+	}
+	return anyOpts, true
 }
 
 // tupleArg reports a call f(g()) whose single argument is a multi-value

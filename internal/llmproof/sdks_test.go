@@ -33,6 +33,7 @@ var covered = []struct {
 	{"github.com/ollama/ollama", "v0.17.4", "ollama"},
 	{"github.com/meguminnnnnnnnn/go-openai", "v0.1.1", "eino"},
 	{"github.com/cloudwego/eino", "v0.7.36", "eino"},
+	{"github.com/firebase/genkit/go", "v1.4.0", "genkit"},
 }
 
 // moduleOf returns the covered module holding package path (the longest

@@ -12,7 +12,8 @@ import (
 // made during the run are its descendants. A run does not put an LLM call in
 // the context, so those calls still get their own spans. A framework entry
 // point that calls another for the same value (langchaingo's chains.Run
-// calling chains.Call) opens one span, not two.
+// calling chains.Call) opens one span, not two; so does a run of a rule with
+// a fixed name (SpanName) directly inside a run of the same rule.
 
 // runKey keys the identity of the innermost framework run in a context.
 type runKey struct{}
@@ -35,7 +36,7 @@ func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.C
 		return call(ctx)
 	}
 	typ, name := spec.Span, spec.SpanName
-	var id any
+	var id any = spec.Name // a run named by the rule is the same run one layer down
 	safely(func() {
 		if spec.SpanOf == "" {
 			return

@@ -267,6 +267,27 @@ func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...
 	return Call2V(rule, f, ctx, a, b2, opts...)
 }
 
+// Call1VA is Call1V for options of other types than the variadic
+// parameter's interface element type (genkit's ai.GenerateOption, given
+// values of several option types): Go cannot infer O from them, so they
+// travel as any and are converted to O here.
+func Call1VA[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...any) (R, error) {
+	return Call1V(rule, f, ctx, a, convertOpts[O](opts)...)
+}
+
+// Call2VA is Call2V with its options converted as in Call1VA.
+func Call2VA[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...any) (R, error) {
+	return Call2V(rule, f, ctx, a, b, convertOpts[O](opts)...)
+}
+
+func convertOpts[O any](opts []any) []O {
+	out := make([]O, len(opts))
+	for i, o := range opts {
+		out[i], _ = o.(O)
+	}
+	return out
+}
+
 // skip is the fast path of every wrapper: tracing off, or a call already in
 // progress in ctx (which then gets no second span).
 func skip(ctx context.Context) bool { return !enabled() || FromContext(ctx) != nil }
