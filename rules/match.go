@@ -202,7 +202,8 @@ func shapeOf(sig *types.Signature, stream string) string {
 // convertArgs checks that each fixed argument has its parameter's type, so
 // the wrapper's type parameters can be inferred from the function alone. An
 // argument of another type passed to an interface parameter in first
-// position selects the converting variant (Call1I, Call2VI); any other
+// position selects the converting variant (Call1I, Call2VI), in second
+// position Call2VC (both converted); any other
 // difference (untyped constants and nil aside) leaves the call alone.
 func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wrapper string) string {
 	params := sig.Params()
@@ -210,7 +211,7 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 	if sig.Variadic() {
 		fixed--
 	}
-	convert := false
+	convert, second := false, false
 	for i := 1; i < fixed && i < len(call.Args); i++ {
 		tv, ok := info.Types[call.Args[i]]
 		if !ok || tv.IsNil() || types.Identical(tv.Type, params.At(i).Type()) {
@@ -228,7 +229,17 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 			convert = true
 			continue
 		}
+		if i == 2 && wrapper == "Call2V" && types.IsInterface(params.At(i).Type()) {
+			second = true // chains.Run(ctx, chain, "text"): input any
+			continue
+		}
 		return ""
+	}
+	if second {
+		if anyOpts, ok := variadicArgs(info, call, sig); !ok || anyOpts {
+			return ""
+		}
+		return "Call2VC"
 	}
 	anyOpts, ok := variadicArgs(info, call, sig)
 	switch {

@@ -105,6 +105,13 @@ func instrumentAndRun(t *testing.T, name string, env ...string) ([]*span, string
 // copy in place and running `go run .`.
 func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string) ([]*span, string) {
 	t.Helper()
+	return instrumentAndRunFlags(t, name, overlay, nil, env...)
+}
+
+// instrumentAndRunFlags is instrumentAndRunMode with tracegen flags (given
+// before the go subcommand, or before ./... in place).
+func instrumentAndRunFlags(t *testing.T, name string, overlay bool, flags []string, env ...string) ([]*span, string) {
+	t.Helper()
 	tool := tracegenTool(t)
 	src := filepath.Join(repoRoot(t), "testdata", "llm", name)
 	dir := t.TempDir()
@@ -125,10 +132,10 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 	runEnv = append(runEnv, env...)
 	var out string
 	if overlay {
-		out = run(t, dir, runEnv, tool, "go", "run", ".")
+		out = run(t, dir, runEnv, tool, append(flags, "go", "run", ".")...)
 	} else {
 		before, _ := os.ReadFile(filepath.Join(dir, "main.go"))
-		run(t, dir, goenv, tool, "./...")
+		run(t, dir, goenv, tool, append(flags, "./...")...)
 		after, _ := os.ReadFile(filepath.Join(dir, "main.go"))
 		if bytes.Equal(before, after) {
 			t.Fatalf("tracegen left %s/main.go unchanged", name)

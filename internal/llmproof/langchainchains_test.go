@@ -76,3 +76,36 @@ func sortByStart(spans []*span) []*span {
 	}
 	return out
 }
+
+// TestLangChainChainsNoDeps: with -deps=false only the main module is
+// rewritten: its own chains.Run/Call/Predict calls are still chain and agent
+// spans, but the requests made inside langchaingo get no span, and neither
+// do the chains a sequential chain or an agent runs (the program's output
+// is the same).
+func TestLangChainChainsNoDeps(t *testing.T) {
+	t.Parallel()
+	spans, out := instrumentAndRunFlags(t, "langchainchains", true, []string{"-deps=false"})
+	if !strings.Contains(out, "requests: 7\n") {
+		t.Fatalf("the fake did not receive 7 requests:\n%s", out)
+	}
+	var root string
+	for _, s := range spans {
+		if s.Name == "main.run" {
+			root = s.SpanID
+		}
+	}
+	var got []string
+	for _, s := range sortByStart(spans) {
+		if s.Name == "main.run" {
+			continue
+		}
+		got = append(got, s.Name)
+		if s.Parent != root {
+			t.Errorf("span %q with -deps=false is not a child of main.run", s.Name)
+		}
+	}
+	want := "chain chains.LLMChain,chain chains.LLMChain,chain chains.LLMChain,chain chains.SimpleSequentialChain,invoke_agent agents.Executor"
+	if strings.Join(got, ",") != want {
+		t.Errorf("spans with -deps=false:\n%s\nwant the main module's own five runs:\n%s", strings.Join(got, ","), want)
+	}
+}

@@ -267,6 +267,15 @@ func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...
 	return Call2V(rule, f, ctx, a, b2, opts...)
 }
 
+// Call2VC is Call2V with both arguments converted to their parameter
+// types, for a second argument passed to an interface parameter
+// (langchaingo's chains.Run takes its input as any).
+func Call2VC[A, B, O, R, X, Y any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, x X, y Y, opts ...O) (R, error) {
+	a, _ := any(x).(A)
+	b, _ := any(y).(B)
+	return Call2V(rule, f, ctx, a, b, opts...)
+}
+
 // Call1VA is Call1V for options of other types than the variadic
 // parameter's interface element type (genkit's ai.GenerateOption, given
 // values of several option types): Go cannot infer O from them, so they
