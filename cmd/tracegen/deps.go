@@ -34,6 +34,9 @@ import (
 // list. The runtime they then import resolves through the main module's
 // build list, which requires the runtime module.
 
+// rulesGenaiPath is the package of the call wrappers.
+const rulesGenaiPath = rules.GenaiPath
+
 // depPackage is one package of another module that imports an SDK package.
 type depPackage struct {
 	ImportPath string
@@ -54,8 +57,8 @@ type depPackage struct {
 // listDeps returns the packages of other modules in the import graph of the
 // main module's packages (with their tests for go test and go vet) that
 // import a package a rule names, or are one (for their calls of other rule
-// functions), and whether the dependencies come from a
-// vendor directory.
+// functions), and whether some were left out because they come from a
+// vendor directory that lacks the wrappers' package.
 func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error) {
 	args := []string{"list", "-e", "-deps", "-json=ImportPath,Dir,Name,Standard,GoFiles,Imports,Module"}
 	if ov.tests {
@@ -105,8 +108,14 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 		}
 		seen[p.Dir] = true
 		if strings.HasPrefix(p.Dir, vendorDir) {
-			vendored = true
-			continue
+			// Vendored files are overlaid where they are, as long as the
+			// wrappers' package is vendored too (only what the main
+			// module's own source imports is).
+			if !fileExists(filepath.Join(vendorDir, filepath.FromSlash(rulesGenaiPath))) {
+				vendored = true
+				continue
+			}
+			p.Module.Dir = "" // not in the module cache: no shadow
 		}
 		pkgs = append(pkgs, p)
 	}

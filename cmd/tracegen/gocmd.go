@@ -192,7 +192,7 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 			}
 		}
 		if vendored {
-			a.logf("go %s: dependencies come from vendor/: their LLM SDK calls are not instrumented (only the main module's are); build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub)
+			a.logf("go %s: dependencies come from vendor/, which lacks %s: their LLM SDK calls are not instrumented (only the main module's are); import it blank in the main module (import _ %q) and run go mod vendor, build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub, rulesGenaiPath, rulesGenaiPath)
 		}
 		if len(deps) > 0 && len(dirs) == 0 {
 			dirs = ov.mains // func main must flush the dependencies' spans

@@ -1,6 +1,7 @@
 package llmproof
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +108,43 @@ func TestLangChainChainsNoDeps(t *testing.T) {
 	want := "chain chains.LLMChain,chain chains.LLMChain,chain chains.LLMChain,chain chains.SimpleSequentialChain,invoke_agent agents.Executor"
 	if strings.Join(got, ",") != want {
 		t.Errorf("spans with -deps=false:\n%s\nwant the main module's own five runs:\n%s", strings.Join(got, ","), want)
+	}
+}
+
+// TestLangChainChainsVendored builds the same program from a vendor
+// directory (-mod=vendor, the default when vendor/ exists): vendored files
+// are overlaid where they are, since the wrappers' package is vendored too
+// (the program imports it blank); the spans are those of the module-cache
+// build.
+func TestLangChainChainsVendored(t *testing.T) {
+	t.Parallel()
+	tool := tracegenTool(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(t), "testdata", "llm", "langchainchains"))); err != nil {
+		t.Fatal(err)
+	}
+	keep := "package main\n\nimport _ \"github.com/tracegen-dev/tracegen/runtime/genai\" // vendored for tracegen go\n"
+	if err := os.WriteFile(filepath.Join(dir, "keep.go"), []byte(keep), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	run(t, dir, nil, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen/runtime@v0.0.0",
+		"-replace=github.com/tracegen-dev/tracegen/runtime="+filepath.Join(repoRoot(t), "runtime"))
+	run(t, dir, []string{"GOFLAGS=-mod=mod"}, "go", "mod", "tidy")
+	run(t, dir, []string{"GOFLAGS="}, "go", "mod", "vendor")
+	jsonl := filepath.Join(dir, "spans.jsonl")
+	out := run(t, dir, []string{"GOFLAGS=", "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH=" + jsonl, "TRACEGEN_SAMPLE=1"},
+		tool, "go", "run", ".")
+	if !strings.Contains(out, "requests: 7\n") || strings.Contains(out, "vendor/") {
+		t.Fatalf("want 7 requests and no word about vendor/:\n%s", out)
+	}
+	n := 0
+	for _, s := range readSpans(t, jsonl) {
+		if s.Type == "llm" {
+			n++
+			check(t, s, expect{name: "chat gpt-4o-mini", provider: "openai", in: float64(10 + n), out: float64(5 + n), impact: true})
+		}
+	}
+	if n != 7 {
+		t.Errorf("got %d LLM spans from the vendored build, want 7", n)
 	}
 }
