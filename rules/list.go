@@ -16,6 +16,8 @@ func List(w io.Writer, rules []*Rule) error {
 		switch {
 		case r.Spec.Span != "":
 			provider, op = "-", r.Spec.Span+" span"
+		case r.Client != "":
+			provider, op = "-", "http client"
 		case provider == "":
 			provider = "(by " + r.Spec.ProviderOf + ")"
 		}

@@ -270,6 +270,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		"span-of":         func(v *yaml.Node) { p.path(v, "span-of", true, &r.Spec.SpanOf) },
 		"span-types":      func(v *yaml.Node) { r.Spec.SpanTypes = p.strMap(v, "span-types") },
 		"span-name":       func(v *yaml.Node) { p.str(v, "span-name", &r.Spec.SpanName) },
+		"client":          func(v *yaml.Node) { p.str(v, "client", &r.Client) },
 	})
 	r.Spec.Name = r.Name
 	r.Spec.Providers = providers
@@ -287,7 +288,11 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 			p.errorf(n, "funcs", "%q is not a function full name like (*example.com/sdk.Client).Chat or example.com/sdk.Func", f)
 		}
 	}
-	if r.Spec.Span != "" {
+	if r.Client != "" {
+		if !token.IsIdentifier(r.Client) || r.Spec.Span != "" || r.Spec.Provider != "" || r.Spec.Operation != "" || r.Spec.Stream != "" {
+			p.errorf(n, "client", "a client rule names the *http.Client field of the SDK's configuration (an identifier) and nothing else")
+		}
+	} else if r.Spec.Span != "" {
 		p.frameworkRule(n, r)
 	} else if r.Spec.Operation == "" {
 		p.errorf(n, "operation", "missing (e.g. chat, embeddings, generate_content)")
@@ -295,7 +300,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		p.errorf(n, "operation", "%q is not a GenAI operation name; custom operations need a dot (vendor.op)", r.Spec.Operation)
 	}
 	switch {
-	case r.Spec.Span != "":
+	case r.Spec.Span != "" || r.Client != "":
 	case r.Spec.Provider == "" && r.Spec.ProviderOf == "":
 		p.errorf(n, "provider", "missing (e.g. openai, anthropic, gcp.gen_ai, aws.bedrock)")
 	case r.Spec.ProviderOf != "" && len(providers) == 0:

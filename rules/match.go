@@ -13,6 +13,10 @@ import (
 // rewritten call sites call.
 const GenaiPath = "github.com/tracegen-dev/tracegen/runtime/genai"
 
+// LLMHTTPPath is the package of the wrappers of SDK client constructors
+// (client rules).
+const LLMHTTPPath = "github.com/tracegen-dev/tracegen/runtime/llmhttp"
+
 // role says what a matched function is for its rule.
 type role int
 
@@ -80,6 +84,9 @@ type Match struct {
 	Rule *Rule
 	Func string   // wrapper name in runtime/genai, e.g. "Call1V"
 	Args []string // leading arguments, Go basic literals: the rule for call wrappers
+	// ImportPath is the wrappers' package: LLMHTTPPath for client rules,
+	// GenaiPath for the others ("" also means GenaiPath).
+	ImportPath string
 }
 
 // MatchCall returns how to rewrite call, or false when no rule covers it or
@@ -100,6 +107,13 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 	b := bs[0]
 	switch b.role {
 	case roleCall:
+		if b.rule.Client != "" {
+			wrapper := clientShape(info, call, sig)
+			if wrapper == "" {
+				return Match{}, false
+			}
+			return Match{Rule: b.rule, Func: wrapper, Args: []string{strconv.Quote(b.rule.Client)}, ImportPath: LLMHTTPPath}, true
+		}
 		wrapper := shapeOf(sig, b.rule.Spec.Stream)
 		if wrapper == "" {
 			return Match{}, false
@@ -107,7 +121,7 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		if wrapper = convertArgs(info, call, sig, wrapper); wrapper == "" {
 			return Match{}, false
 		}
-		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}}, true
+		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}, ImportPath: GenaiPath}, true
 	case roleEvents:
 		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
 			if _, ok := sig.Results().At(0).Type().Underlying().(*types.Chan); ok {
@@ -155,6 +169,33 @@ func callee(info *types.Info, call *ast.CallExpr) (*types.Func, ast.Expr) {
 		return fn, nil
 	}
 	return nil, nil
+}
+
+// clientShape picks the runtime/llmhttp wrapper of a client constructor:
+// ClientV f(opts...) C, ClientVE f(opts...) (C, error), Client1 f(cfg) C,
+// ClientCtx f(ctx, cfg) (C, error); "" when the call has another shape or
+// arguments of other types than the parameters'.
+func clientShape(info *types.Info, call *ast.CallExpr, sig *types.Signature) string {
+	p, r := sig.Params(), sig.Results()
+	if anyOpts, ok := variadicArgs(info, call, sig); !ok || anyOpts {
+		return ""
+	}
+	same := func(i int) bool {
+		tv, ok := info.Types[call.Args[i]]
+		return ok && types.Identical(tv.Type, p.At(i).Type())
+	}
+	switch {
+	case p.Len() == 1 && sig.Variadic() && r.Len() == 1:
+		return "ClientV"
+	case p.Len() == 1 && sig.Variadic() && r.Len() == 2 && isError(r.At(1).Type()):
+		return "ClientVE"
+	case p.Len() == 1 && !sig.Variadic() && r.Len() == 1 && len(call.Args) == 1 && same(0):
+		return "Client1"
+	case p.Len() == 2 && !sig.Variadic() && isContext(p.At(0).Type()) && r.Len() == 2 && isError(r.At(1).Type()) &&
+		len(call.Args) == 2 && same(1):
+		return "ClientCtx"
+	}
+	return ""
 }
 
 // shapeOf picks the runtime/genai wrapper for a call signature (the method

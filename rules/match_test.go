@@ -51,6 +51,11 @@ type PromptOpt struct{}
 func (PromptOpt) gen() {}
 func Generate(ctx context.Context, c *Client, opts ...GenOpt) (*Resp, error) { return nil, nil }
 func Run(ctx context.Context, m Iface, input any, opts ...Option) (string, error) { return "", nil }
+type Config struct{ HTTPClient any }
+func NewClient(opts ...Option) *Client { return nil }
+func New(opts ...Option) (*Client, error) { return nil, nil }
+func NewClientWithConfig(c Config) *Client { return nil }
+func NewCtx(ctx context.Context, c *Config) (*Client, error) { return nil, nil }
 `,
 }
 
@@ -103,6 +108,10 @@ const fakeRules = `
   funcs: ["example.com/sdk.Run"]
   span: chain
   span-of: arg1
+- name: sdk.client
+  doc: client
+  funcs: ["example.com/sdk.NewClient", "example.com/sdk.New", "example.com/sdk.NewClientWithConfig", "example.com/sdk.NewCtx"]
+  client: HTTPClient
 `
 
 // matchAll type-checks a user function body and returns, for each call in
@@ -175,6 +184,11 @@ func TestMatchCall(t *testing.T) {
 			[]string{"sdk.Run -> Call2VC(`" + specJSON(rs[7]) + "`)"}},
 		{"both arguments converted", `sdk.Run(ctx, impl, 42)`,
 			[]string{"sdk.Run -> Call2VC(`" + specJSON(rs[7]) + "`)"}},
+		{"client constructor with options", `sdk.NewClient(nil, nil)`, []string{`sdk.NewClient -> ClientV("HTTPClient")`}},
+		{"client constructor with an error", `sdk.New()`, []string{`sdk.New -> ClientVE("HTTPClient")`}},
+		{"client constructor with a config value", `sdk.NewClientWithConfig(sdk.Config{})`,
+			[]string{`sdk.NewClientWithConfig -> Client1("HTTPClient")`}},
+		{"client constructor with a context and a config", `sdk.NewCtx(ctx, &sdk.Config{})`, []string{`sdk.NewCtx -> ClientCtx("HTTPClient")`}},
 		{"function value is not followed", `f := c.Chat.New; f(ctx, sdk.Params{})`, []string{"f -> none"}},
 		{"method expression is not followed", `(*sdk.Service).New(&c.Chat, ctx, sdk.Params{})`, []string{"(*sdk.Service).New -> none"}},
 		{"multi-value argument is left alone", `c.Chat.New(multi())`, []string{"c.Chat.New -> none"}},

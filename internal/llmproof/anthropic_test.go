@@ -38,6 +38,9 @@ func testAnthropic(t *testing.T, dir string) {
 		finish: "end_turn", stream: true, minStream: 6 * 30 * time.Millisecond, impact: true})
 	wantRule := map[string]string{"anthropic": "anthropic.messages", "anthropicv2": "anthropic.v2.messages"}[dir]
 	for _, s := range llm {
+		if s.str("tracegen.transport") != "llmhttp" {
+			t.Errorf("%s: the HTTP layer did not see the request: anthropic.NewClient was not handed the traced transport", s.Name)
+		}
 		if r := s.str("tracegen.rule"); r != wantRule && r != wantRule+".stream" {
 			t.Errorf("%s: span made by rule %q, want %s or %s.stream", dir, r, wantRule, wantRule)
 		}

@@ -148,3 +148,39 @@ func TestLangChainChainsVendored(t *testing.T) {
 		t.Errorf("got %d LLM spans from the vendored build, want 7", n)
 	}
 }
+
+// TestLangChainChainsInPlace instruments the program in place, where no
+// dependency is rewritten: the openai.New call in the program is handed
+// the traced transport (client rule), so each of the 7 requests langchaingo
+// makes is still one LLM span, made by runtime/llmhttp, with model, tokens
+// and footprint, beneath the program's own chains.Run/Call/Predict run that
+// led to it (the runs inside langchaingo are not seen in place).
+func TestLangChainChainsInPlace(t *testing.T) {
+	t.Parallel()
+	spans, out := instrumentAndRun(t, "langchainchains")
+	if !strings.Contains(out, "requests: 7\n") {
+		t.Fatalf("the fake did not receive 7 requests:\n%s", out)
+	}
+	byID := map[string]*span{}
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	n := 0
+	for _, s := range sortByStart(spans) {
+		if s.Type != "llm" {
+			continue
+		}
+		n++
+		check(t, s, expect{name: "chat gpt-4o-mini", provider: "openai", operation: "chat",
+			respModel: "gpt-4o-mini-2024-07-18", in: float64(10 + n), out: float64(5 + n), finish: "stop", impact: true})
+		if s.str("tracegen.transport") != "llmhttp" || s.str("tracegen.rule") != "" {
+			t.Errorf("LLM span %d: transport %q rule %q, want a span of the transport alone", n, s.str("tracegen.transport"), s.str("tracegen.rule"))
+		}
+		if p := byID[s.Parent]; p == nil || (p.Type != "chain" && p.Type != "agent") {
+			t.Errorf("LLM span %d: parent %v, want the program's chain or agent run", n, p)
+		}
+	}
+	if n != 7 {
+		t.Errorf("got %d LLM spans for 7 requests", n)
+	}
+}
