@@ -28,7 +28,11 @@ func newStainless(opts ...requestOption) stainless {
 	return stainless{cfg}
 }
 
-type lcOptions struct{ httpClient interface{ Do(*http.Request) (*http.Response, error) } }
+type lcOptions struct {
+	httpClient interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+}
 
 type lcOption func(*lcOptions)
 
@@ -63,12 +67,16 @@ func TestClientConstructors(t *testing.T) {
 			o, _ := ClientVE("httpClient", newLC)
 			return o.httpClient
 		}, true},
-		{"config by value", func() any { return Client1("HTTPClient", func(c byValue) byValue { return c }, byValue{HTTPClient: custom}).HTTPClient }, true},
+		{"config by value", func() any {
+			return Client1("HTTPClient", func(c byValue) byValue { return c }, byValue{HTTPClient: custom}).HTTPClient
+		}, true},
 		{"config by pointer, nil client left alone", func() any {
 			c, _ := ClientCtx("HTTPClient", func(_ context.Context, c *byValue) (*byValue, error) { return c, nil }, context.Background(), &byValue{})
 			return c.HTTPClient
 		}, false},
-		{"no such field", func() any { return Client1("Other", func(c byValue) byValue { return c }, byValue{HTTPClient: custom}).HTTPClient }, false},
+		{"no such field", func() any {
+			return Client1("Other", func(c byValue) byValue { return c }, byValue{HTTPClient: custom}).HTTPClient
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
