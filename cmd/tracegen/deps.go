@@ -34,9 +34,6 @@ import (
 // list. The runtime they then import resolves through the main module's
 // build list, which requires the runtime module.
 
-// rulesGenaiPath is the package of the call wrappers.
-const rulesGenaiPath = rules.GenaiPath
-
 // depPackage is one package of another module that imports an SDK package.
 type depPackage struct {
 	ImportPath string
@@ -109,9 +106,10 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 		seen[p.Dir] = true
 		if strings.HasPrefix(p.Dir, vendorDir) {
 			// Vendored files are overlaid where they are, as long as the
-			// wrappers' package is vendored too (only what the main
+			// wrappers' packages are vendored too (only what the main
 			// module's own source imports is).
-			if !fileExists(filepath.Join(vendorDir, filepath.FromSlash(rulesGenaiPath))) {
+			if !fileExists(filepath.Join(vendorDir, filepath.FromSlash(rules.GenaiPath))) ||
+				!fileExists(filepath.Join(vendorDir, filepath.FromSlash(rules.LLMHTTPPath))) {
 				vendored = true
 				continue
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/instrument"
+	"github.com/tracegen-dev/tracegen/rules"
 )
 
 // goSubcommands are the go commands `tracegen go` wraps.
@@ -192,7 +193,7 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 			}
 		}
 		if vendored {
-			a.logf("go %s: dependencies come from vendor/, which lacks %s: their LLM SDK calls are not instrumented (only the main module's are); import it blank in the main module (import _ %q) and run go mod vendor, build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub, rulesGenaiPath, rulesGenaiPath)
+			a.logf("go %s: dependencies come from vendor/, which lacks %s or %s: their LLM SDK calls are not instrumented (only the main module's are); import both blank in the main module and run go mod vendor, build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub, rules.GenaiPath, rules.LLMHTTPPath)
 		}
 		if len(deps) > 0 && len(dirs) == 0 {
 			dirs = ov.mains // func main must flush the dependencies' spans

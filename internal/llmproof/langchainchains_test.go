@@ -80,9 +80,10 @@ func sortByStart(spans []*span) []*span {
 
 // TestLangChainChainsNoDeps: with -deps=false only the main module is
 // rewritten: its own chains.Run/Call/Predict calls are still chain and agent
-// spans, but the requests made inside langchaingo get no span, and neither
-// do the chains a sequential chain or an agent runs (the program's output
-// is the same).
+// spans, and its openai.New call still gets the traced transport, so each
+// request is one span made by runtime/llmhttp; but the chains a sequential
+// chain or an agent runs inside langchaingo get no span (the program's
+// output is the same).
 func TestLangChainChainsNoDeps(t *testing.T) {
 	t.Parallel()
 	spans, out := instrumentAndRunFlags(t, "langchainchains", true, []string{"-deps=false"})
@@ -95,19 +96,28 @@ func TestLangChainChainsNoDeps(t *testing.T) {
 			root = s.SpanID
 		}
 	}
-	var got []string
+	var runs []string
+	llm := 0
 	for _, s := range sortByStart(spans) {
-		if s.Name == "main.run" {
-			continue
-		}
-		got = append(got, s.Name)
-		if s.Parent != root {
-			t.Errorf("span %q with -deps=false is not a child of main.run", s.Name)
+		switch {
+		case s.Type == "llm":
+			llm++
+			if s.str("tracegen.rule") != "" || s.str("tracegen.transport") != "llmhttp" {
+				t.Errorf("LLM span with -deps=false: rule %q transport %q, want the transport's alone", s.str("tracegen.rule"), s.str("tracegen.transport"))
+			}
+		case s.Name != "main.run":
+			runs = append(runs, s.Name)
+			if s.Parent != root {
+				t.Errorf("span %q with -deps=false is not a child of main.run", s.Name)
+			}
 		}
 	}
 	want := "chain chains.LLMChain,chain chains.LLMChain,chain chains.LLMChain,chain chains.SimpleSequentialChain,invoke_agent agents.Executor"
-	if strings.Join(got, ",") != want {
-		t.Errorf("spans with -deps=false:\n%s\nwant the main module's own five runs:\n%s", strings.Join(got, ","), want)
+	if strings.Join(runs, ",") != want {
+		t.Errorf("runs with -deps=false:\n%s\nwant the main module's own five:\n%s", strings.Join(runs, ","), want)
+	}
+	if llm != 7 {
+		t.Errorf("got %d LLM spans for 7 requests", llm)
 	}
 }
 
@@ -123,7 +133,7 @@ func TestLangChainChainsVendored(t *testing.T) {
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(t), "testdata", "llm", "langchainchains"))); err != nil {
 		t.Fatal(err)
 	}
-	keep := "package main\n\nimport _ \"github.com/tracegen-dev/tracegen/runtime/genai\" // vendored for tracegen go\n"
+	keep := "package main\n\n// Vendored for tracegen go.\nimport (\n\t_ \"github.com/tracegen-dev/tracegen/runtime/genai\"\n\t_ \"github.com/tracegen-dev/tracegen/runtime/llmhttp\"\n)\n"
 	if err := os.WriteFile(filepath.Join(dir, "keep.go"), []byte(keep), 0o666); err != nil {
 		t.Fatal(err)
 	}
