@@ -62,9 +62,10 @@ user's own file and line.
 The packages instrumented are those of the main module (the module of the
 working directory, or of -C dir) whose .go files hold a //trace: directive or
 import an LLM SDK that a rule names; with -all, every package of the main
-module. Dependencies are never
-instrumented. Workspaces (go.work) are not consulted: only the main module's
-own directories are.
+module. Packages of other modules (dependencies) get only their LLM SDK
+calls rewritten, when they import a package a rule names (see -deps).
+Workspaces (go.work) are not consulted: only the main module's own
+directories are, and dependencies are not rewritten in a workspace.
 
 A package main of the main module that has no directive itself, built while
 other packages are traced, still needs to flush its spans at exit: its copy
