@@ -42,6 +42,10 @@ type Config struct {
 	// Calls, when set, routes matching call sites (LLM SDK calls) through
 	// runtime wrappers; see CallRewriter.
 	Calls CallRewriter
+	// CallsOnly rewrites nothing but the call sites Calls matches: directives
+	// are not read and All is ignored. It is for packages of other modules
+	// (`tracegen go` instruments the dependencies that call an SDK).
+	CallsOnly bool
 
 	// otelBridge: package main also imports OTelBridgePath (set per
 	// package by the loader from the module's go.mod).

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,7 +180,7 @@ func typeCheckAll(cfg Config, pkgs []*loadedPkg) (map[string]*typedPkg, error) {
 	overlay := map[string][]byte{}
 	var want []string
 	for _, lp := range pkgs {
-		need := false
+		need := cfg.CallsOnly && slices.Contains(imports, lp.path)
 		for _, f := range lp.files {
 			if f.test {
 				continue

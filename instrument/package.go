@@ -12,6 +12,7 @@ import (
 	"go/version"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -105,7 +106,7 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 	if len(errs) > 0 || cfg.Strip {
 		return finish(out), errs
 	}
-	pkg := &pkgRewrite{cfg: cfg, files: files, base: base, fset: token.NewFileSet(), asts: make([]*ast.File, len(files)),
+	pkg := &pkgRewrite{cfg: cfg, pkgPath: pkgPath, files: files, base: base, fset: token.NewFileSet(), asts: make([]*ast.File, len(files)),
 		noGenerics: goVersion != "" && version.Compare("go"+goVersion, "go1.18") < 0}
 	needTypes := pkg.scanNames()
 	if needTypes && typeCheck != nil {
@@ -122,7 +123,7 @@ func processPackage(cfg Config, pkgPath, pkgName string, files []*srcFile, typeC
 			changed = changed || results[i] != nil && len(results[i].edits) > 0
 		}
 	}
-	if changed && pkgName == "main" {
+	if changed && pkgName == "main" && !cfg.CallsOnly {
 		// func main flushes the spans: defer Stop, os.Exit becomes Exit.
 		for i, f := range files {
 			if f.test {
@@ -232,6 +233,7 @@ func declaresMain(f *ast.File) bool {
 // files, and the errors.
 type pkgRewrite struct {
 	cfg        Config
+	pkgPath    string
 	files      []*srcFile
 	base       [][]byte
 	noGenerics bool
@@ -256,6 +258,10 @@ func (p *pkgRewrite) scanNames() (needTypes bool) {
 	if p.cfg.Calls != nil {
 		callImports = p.cfg.Calls.Imports()
 	}
+	// A dependency that is itself an SDK package a rule names is rewritten
+	// for its calls of other rule functions (langchaingo's
+	// GenerateFromSinglePrompt calls Model.GenerateContent).
+	self := p.cfg.CallsOnly && slices.Contains(callImports, p.pkgPath)
 	p.used, p.generic, p.taken, p.funcs = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	p.cand = make([]bool, len(p.files))
 	for i, f := range p.files {
@@ -265,9 +271,9 @@ func (p *pkgRewrite) scanNames() (needTypes bool) {
 		} else {
 			scanIdents(src, "tracegen", p.used)
 			genericFuncs(src, p.generic)
-			calls := len(callImports) > 0 && importsAny(src, callImports)
+			calls := len(callImports) > 0 && (self && !f.test || importsAny(src, callImports))
 			needTypes = needTypes || calls
-			p.cand[i] = bytes.Contains(src, []byte(DirectivePrefix)) || p.cfg.All && !f.test && !f.generated || calls
+			p.cand[i] = !p.cfg.CallsOnly && (bytes.Contains(src, []byte(DirectivePrefix)) || p.cfg.All && !f.test && !f.generated) || calls
 		}
 		scanIdents(src, "tracegen", p.taken)
 		topFuncs(src, p.funcs)
@@ -329,7 +335,8 @@ func (p *pkgRewrite) rewrite(i int, stop bool) *fileResult {
 	f := p.files[i]
 	j := fileJob{fset: p.fset, file: af, src: p.base[i], mode: p.cfg.Mode, alias: p.alias, stop: stop,
 		otelBridge: stop && p.cfg.otelBridge, generic: p.generic, taken: p.taken, funcs: p.funcs,
-		all: p.cfg.All && !f.test && !f.generated, aliasFor: p.aliasFor, noGenerics: p.noGenerics}
+		all: p.cfg.All && !p.cfg.CallsOnly && !f.test && !f.generated, aliasFor: p.aliasFor, noGenerics: p.noGenerics,
+		callsOnly: p.cfg.CallsOnly}
 	if p.cfg.Calls != nil && p.info != nil && !f.test {
 		j.calls, j.info, j.pkg = p.cfg.Calls, p.info, p.tpkg
 	}

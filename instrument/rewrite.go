@@ -43,6 +43,8 @@ type fileJob struct {
 	info     *types.Info
 	pkg      *types.Package
 	aliasFor func(path string) string // collision-free alias for a wrapper import path
+	// callsOnly: rewrite call sites only; directives are not read.
+	callsOnly bool
 }
 
 // fileResult is the plan for one file.
@@ -209,6 +211,9 @@ func (r *rewriter) errorf(pos token.Position, format string, args ...any) {
 
 // directiveIn parses the directive lines of a comment group; nil if none.
 func (r *rewriter) directiveIn(cg *ast.CommentGroup) *Directive {
+	if r.callsOnly {
+		return nil
+	}
 	var found *Directive
 	for _, c := range cg.List {
 		if !IsDirective(c.Text) {

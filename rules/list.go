@@ -12,15 +12,20 @@ func List(w io.Writer, rules []*Rule) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tPROVIDER\tOPERATION\tSTREAM\tDESCRIPTION")
 	for _, r := range rules {
-		provider := r.Spec.Provider
-		if provider == "" {
+		provider, op := r.Spec.Provider, r.Spec.Operation
+		switch {
+		case r.Spec.Span != "":
+			provider, op = "-", r.Spec.Span+" span"
+		case r.Client != "":
+			provider, op = "-", "http client"
+		case provider == "":
 			provider = "(by " + r.Spec.ProviderOf + ")"
 		}
 		stream := r.Spec.Stream
 		if stream == "" {
 			stream = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, provider, r.Spec.Operation, stream, r.Doc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, provider, op, stream, r.Doc)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -266,6 +266,11 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		"stream-option":   func(v *yaml.Node) { p.str(v, "stream-option", &r.Spec.StreamOption) },
 		"stream":          func(v *yaml.Node) { p.stream(v, r) },
 		"response":        func(v *yaml.Node) { p.response(v, &r.Spec.Response) },
+		"span":            func(v *yaml.Node) { p.str(v, "span", &r.Spec.Span) },
+		"span-of":         func(v *yaml.Node) { p.path(v, "span-of", true, &r.Spec.SpanOf) },
+		"span-types":      func(v *yaml.Node) { r.Spec.SpanTypes = p.strMap(v, "span-types") },
+		"span-name":       func(v *yaml.Node) { p.str(v, "span-name", &r.Spec.SpanName) },
+		"client":          func(v *yaml.Node) { p.str(v, "client", &r.Client) },
 	})
 	r.Spec.Name = r.Name
 	r.Spec.Providers = providers
@@ -283,12 +288,19 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 			p.errorf(n, "funcs", "%q is not a function full name like (*example.com/sdk.Client).Chat or example.com/sdk.Func", f)
 		}
 	}
-	if r.Spec.Operation == "" {
+	if r.Client != "" {
+		if !token.IsIdentifier(r.Client) || r.Spec.Span != "" || r.Spec.Provider != "" || r.Spec.Operation != "" || r.Spec.Stream != "" {
+			p.errorf(n, "client", "a client rule names the *http.Client field of the SDK's configuration (an identifier) and nothing else")
+		}
+	} else if r.Spec.Span != "" {
+		p.frameworkRule(n, r)
+	} else if r.Spec.Operation == "" {
 		p.errorf(n, "operation", "missing (e.g. chat, embeddings, generate_content)")
 	} else if !operations[r.Spec.Operation] && !strings.Contains(r.Spec.Operation, ".") {
 		p.errorf(n, "operation", "%q is not a GenAI operation name; custom operations need a dot (vendor.op)", r.Spec.Operation)
 	}
 	switch {
+	case r.Spec.Span != "" || r.Client != "":
 	case r.Spec.Provider == "" && r.Spec.ProviderOf == "":
 		p.errorf(n, "provider", "missing (e.g. openai, anthropic, gcp.gen_ai, aws.bedrock)")
 	case r.Spec.ProviderOf != "" && len(providers) == 0:
@@ -301,6 +313,25 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		return nil
 	}
 	return r
+}
+
+// frameworkRule checks a rule with span: (a chain, agent or tool run).
+func (p *parser) frameworkRule(n *yaml.Node, r *Rule) {
+	kinds := map[string]bool{llmspec.SpanChain: true, llmspec.SpanAgent: true, llmspec.SpanTool: true}
+	if !kinds[r.Spec.Span] {
+		p.errorf(n, "span", "%q is not a span type: want chain, agent or tool", r.Spec.Span)
+	}
+	for pkg, t := range r.Spec.SpanTypes {
+		if !kinds[t] {
+			p.errorf(n, "span-types", "%s: %q is not a span type: want chain, agent or tool", pkg, t)
+		}
+	}
+	if (r.Spec.SpanOf == "") == (r.Spec.SpanName == "") {
+		p.errorf(n, "span-of", "want one of span-of (the request path of the value the span is named after, e.g. arg1) or span-name (a fixed name)")
+	}
+	if r.Spec.Provider != "" || r.Spec.Stream != "" || r.Spec.Operation != "" {
+		p.errorf(n, "span", "a framework rule has no provider, operation or stream: its LLM calls have their own rules")
+	}
 }
 
 func (p *parser) strMap(n *yaml.Node, key string) map[string]string {

@@ -13,6 +13,10 @@ import (
 // rewritten call sites call.
 const GenaiPath = "github.com/tracegen-dev/tracegen/runtime/genai"
 
+// LLMHTTPPath is the package of the wrappers of SDK client constructors
+// (client rules).
+const LLMHTTPPath = "github.com/tracegen-dev/tracegen/runtime/llmhttp"
+
 // role says what a matched function is for its rule.
 type role int
 
@@ -83,6 +87,9 @@ type Match struct {
 	Rule *Rule
 	Func string   // wrapper name in runtime/genai, e.g. "Call1V"
 	Args []string // leading arguments, Go basic literals: the rule for call wrappers
+	// ImportPath is the wrappers' package: LLMHTTPPath for client rules,
+	// GenaiPath for the others ("" also means GenaiPath).
+	ImportPath string
 }
 
 // MatchCall returns how to rewrite call, or false when no rule covers it or
@@ -103,6 +110,13 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 	b := bs[0]
 	switch b.role {
 	case roleCall:
+		if b.rule.Client != "" {
+			wrapper := clientShape(info, call, sig)
+			if wrapper == "" {
+				return Match{}, false
+			}
+			return Match{Rule: b.rule, Func: wrapper, Args: []string{strconv.Quote(b.rule.Client)}, ImportPath: LLMHTTPPath}, true
+		}
 		wrapper := shapeOf(sig, b.rule.Spec.Stream)
 		if wrapper == "" {
 			return Match{}, false
@@ -110,7 +124,7 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		if wrapper = convertArgs(info, call, sig, wrapper); wrapper == "" {
 			return Match{}, false
 		}
-		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}}, true
+		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}, ImportPath: GenaiPath}, true
 	case roleEvents:
 		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
 			if _, ok := sig.Results().At(0).Type().Underlying().(*types.Chan); ok {
@@ -160,6 +174,33 @@ func callee(info *types.Info, call *ast.CallExpr) (*types.Func, ast.Expr) {
 	return nil, nil
 }
 
+// clientShape picks the runtime/llmhttp wrapper of a client constructor:
+// ClientV f(opts...) C, ClientVE f(opts...) (C, error), Client1 f(cfg) C,
+// ClientCtx f(ctx, cfg) (C, error); "" when the call has another shape or
+// arguments of other types than the parameters'.
+func clientShape(info *types.Info, call *ast.CallExpr, sig *types.Signature) string {
+	p, r := sig.Params(), sig.Results()
+	if anyOpts, ok := variadicArgs(info, call, sig); !ok || anyOpts {
+		return ""
+	}
+	same := func(i int) bool {
+		tv, ok := info.Types[call.Args[i]]
+		return ok && types.Identical(tv.Type, p.At(i).Type())
+	}
+	switch {
+	case p.Len() == 1 && sig.Variadic() && r.Len() == 1:
+		return "ClientV"
+	case p.Len() == 1 && sig.Variadic() && r.Len() == 2 && isError(r.At(1).Type()):
+		return "ClientVE"
+	case p.Len() == 1 && !sig.Variadic() && r.Len() == 1 && len(call.Args) == 1 && same(0):
+		return "Client1"
+	case p.Len() == 2 && !sig.Variadic() && isContext(p.At(0).Type()) && r.Len() == 2 && isError(r.At(1).Type()) &&
+		len(call.Args) == 2 && same(1):
+		return "ClientCtx"
+	}
+	return ""
+}
+
 // shapeOf picks the runtime/genai wrapper for a call signature (the method
 // value's, receiver excluded), or "" when there is none.
 func shapeOf(sig *types.Signature, stream string) string {
@@ -205,7 +246,8 @@ func shapeOf(sig *types.Signature, stream string) string {
 // convertArgs checks that each fixed argument has its parameter's type, so
 // the wrapper's type parameters can be inferred from the function alone. An
 // argument of another type passed to an interface parameter in first
-// position selects the converting variant (Call1I, Call2VI); any other
+// position selects the converting variant (Call1I, Call2VI), in second
+// position Call2VC (both converted); any other
 // difference (untyped constants and nil aside) leaves the call alone.
 func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wrapper string) string {
 	params := sig.Params()
@@ -213,7 +255,7 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 	if sig.Variadic() {
 		fixed--
 	}
-	convert := false
+	convert, second := false, false
 	for i := 1; i < fixed && i < len(call.Args); i++ {
 		tv, ok := info.Types[call.Args[i]]
 		if !ok || tv.IsNil() || types.Identical(tv.Type, params.At(i).Type()) {
@@ -231,9 +273,29 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 			convert = true
 			continue
 		}
+		if i == 2 && wrapper == "Call2V" && types.IsInterface(params.At(i).Type()) {
+			second = true // chains.Run(ctx, chain, "text"): input any
+			continue
+		}
 		return ""
 	}
-	if !convert {
+	if second {
+		if anyOpts, ok := variadicArgs(info, call, sig); !ok || anyOpts {
+			return ""
+		}
+		return "Call2VC"
+	}
+	anyOpts, ok := variadicArgs(info, call, sig)
+	switch {
+	case !ok:
+		return ""
+	case anyOpts && !convert && wrapper == "Call1V":
+		return "Call1VA"
+	case anyOpts && !convert && wrapper == "Call2V":
+		return "Call2VA"
+	case anyOpts:
+		return ""
+	case !convert:
 		return wrapper
 	}
 	switch wrapper {
@@ -243,6 +305,36 @@ func convertArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature, wra
 		return "Call2VI"
 	}
 	return ""
+}
+
+// variadicArgs checks the arguments of a variadic parameter: anyOpts is
+// true when one has another type than the element type, an interface, so
+// the options must be converted by the wrapper (Call1VA, Call2VA: genkit's
+// ai.GenerateOption takes values of several option types); ok is false when
+// one cannot be (the element type is not an interface).
+func variadicArgs(info *types.Info, call *ast.CallExpr, sig *types.Signature) (anyOpts, ok bool) {
+	params := sig.Params()
+	if !sig.Variadic() || call.Ellipsis.IsValid() {
+		return false, true
+	}
+	elem := params.At(params.Len() - 1).Type().(*types.Slice).Elem()
+	for i := params.Len() - 1; i < len(call.Args); i++ {
+		tv, found := info.Types[call.Args[i]]
+		if !found || tv.IsNil() || types.Identical(tv.Type, elem) {
+			continue
+		}
+		if b, isBasic := tv.Type.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+			continue
+		}
+		if pt := elem; !isNamed(tv.Type) && types.Identical(tv.Type, pt.Underlying()) {
+			continue
+		}
+		if !types.IsInterface(elem) {
+			return false, false
+		}
+		anyOpts = true
+	}
+	return anyOpts, true
 }
 
 // tupleArg reports a call f(g()) whose single argument is a multi-value

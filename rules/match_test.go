@@ -44,6 +44,18 @@ func (*Impl) Generate(ctx context.Context, p []string, opts ...Option) (*Resp, e
 func Helper(ctx context.Context, m Iface, prompt string, opts ...Option) (string, error) { return "", nil }
 type RespFunc func(Resp) error
 func (s *Service) Each(ctx context.Context, p *Params, fn RespFunc) error { return nil }
+type GenOpt interface{ gen() }
+type ModelOpt struct{}
+func (ModelOpt) gen() {}
+type PromptOpt struct{}
+func (PromptOpt) gen() {}
+func Generate(ctx context.Context, c *Client, opts ...GenOpt) (*Resp, error) { return nil, nil }
+func Run(ctx context.Context, m Iface, input any, opts ...Option) (string, error) { return "", nil }
+type Config struct{ HTTPClient any }
+func NewClient(opts ...Option) *Client { return nil }
+func New(opts ...Option) (*Client, error) { return nil, nil }
+func NewClientWithConfig(c Config) *Client { return nil }
+func NewCtx(ctx context.Context, c *Config) (*Client, error) { return nil, nil }
 `,
 }
 
@@ -86,6 +98,20 @@ const fakeRules = `
   operation: chat
   stream:
     kind: callback
+- name: sdk.generate
+  doc: generate
+  funcs: ["example.com/sdk.Generate"]
+  span: chain
+  span-name: sdk.Generate
+- name: sdk.run
+  doc: run
+  funcs: ["example.com/sdk.Run"]
+  span: chain
+  span-of: arg1
+- name: sdk.client
+  doc: client
+  funcs: ["example.com/sdk.NewClient", "example.com/sdk.New", "example.com/sdk.NewClientWithConfig", "example.com/sdk.NewCtx"]
+  client: HTTPClient
 `
 
 // matchAll type-checks a user function body and returns, for each call in
@@ -150,6 +176,19 @@ func TestMatchCall(t *testing.T) {
 			[]string{"sdk.Helper -> Call2VI(`" + specJSON(rs[4]) + "`)"}},
 		{"callback literal for a named func type", `c.Chat.Each(ctx, nil, func(sdk.Resp) error { return nil })`,
 			[]string{"c.Chat.Each -> Callback2(`" + specJSON(rs[5]) + "`)"}},
+		{"options of several types for an interface element type", `sdk.Generate(ctx, c, sdk.ModelOpt{}, sdk.PromptOpt{})`,
+			[]string{"sdk.Generate -> Call1VA(`" + specJSON(rs[6]) + "`)"}},
+		{"options of the element type", `var o sdk.GenOpt; sdk.Generate(ctx, c, o)`,
+			[]string{"sdk.Generate -> Call1V(`" + specJSON(rs[6]) + "`)"}},
+		{"second argument for an any parameter", `sdk.Run(ctx, i, "text")`,
+			[]string{"sdk.Run -> Call2VC(`" + specJSON(rs[7]) + "`)"}},
+		{"both arguments converted", `sdk.Run(ctx, impl, 42)`,
+			[]string{"sdk.Run -> Call2VC(`" + specJSON(rs[7]) + "`)"}},
+		{"client constructor with options", `sdk.NewClient(nil, nil)`, []string{`sdk.NewClient -> ClientV("HTTPClient")`}},
+		{"client constructor with an error", `sdk.New()`, []string{`sdk.New -> ClientVE("HTTPClient")`}},
+		{"client constructor with a config value", `sdk.NewClientWithConfig(sdk.Config{})`,
+			[]string{`sdk.NewClientWithConfig -> Client1("HTTPClient")`}},
+		{"client constructor with a context and a config", `sdk.NewCtx(ctx, &sdk.Config{})`, []string{`sdk.NewCtx -> ClientCtx("HTTPClient")`}},
 		{"function value is not followed", `f := c.Chat.New; f(ctx, sdk.Params{})`, []string{"f -> none"}},
 		{"method expression is not followed", `(*sdk.Service).New(&c.Chat, ctx, sdk.Params{})`, []string{"(*sdk.Service).New -> none"}},
 		{"multi-value argument is left alone", `c.Chat.New(multi())`, []string{"c.Chat.New -> none"}},

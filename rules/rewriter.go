@@ -28,5 +28,9 @@ func (m *Matcher) Rewrite(pkg *types.Package, info *types.Info, call *ast.CallEx
 	if !ok {
 		return instrument.CallRewrite{}, false
 	}
-	return instrument.CallRewrite{ImportPath: GenaiPath, Func: mt.Func, Args: mt.Args}, true
+	path := mt.ImportPath
+	if path == "" {
+		path = GenaiPath
+	}
+	return instrument.CallRewrite{ImportPath: path, Func: mt.Func, Args: mt.Args}, true
 }

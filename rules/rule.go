@@ -18,6 +18,11 @@ type Rule struct {
 	Funcs []string
 	// Stream names the methods of the stream object that the rewriter follows.
 	Stream StreamMethods
+	// Client, for a rule of SDK client constructors, is the *http.Client
+	// field of the SDK's configuration struct: the constructor's call is
+	// routed through a runtime/llmhttp wrapper that hands the client the
+	// traced transport there. Such a rule makes no span itself.
+	Client string
 	// Spec is the run-time part, handed to runtime/genai (the shape is package llmspec).
 	Spec llmspec.Spec
 	// Pos is where the rule starts in its file (the file name is "builtin.yaml"

@@ -79,6 +79,40 @@ const goodRule = `- name: acme.chat
     output-tokens: Usage.Out
 `
 
+const goodFramework = `- name: acme.run
+  doc: acme run
+  funcs: ["example.com/acme.Run"]
+  span: chain
+  span-of: arg1
+  span-types:
+    example.com/acme/agents: agent
+`
+
+func TestParseFramework(t *testing.T) {
+	rs, err := Parse("r.yaml", []byte(goodFramework))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rs[0].Spec; s.Span != "chain" || s.SpanOf != "arg1" || s.SpanTypes["example.com/acme/agents"] != "agent" {
+		t.Errorf("parsed spec = %+v", s)
+	}
+	bad := []struct{ name, src, want string }{
+		{"span type", strings.Replace(goodFramework, "span: chain", "span: flow", 1), `span: "flow" is not a span type`},
+		{"mapped type", strings.Replace(goodFramework, ": agent", ": robot", 1), `span-types: example.com/acme/agents: "robot" is not a span type`},
+		{"no name", strings.Replace(goodFramework, "  span-of: arg1\n", "", 1), "span-of: want one of span-of"},
+		{"both names", goodFramework + "  span-name: x\n", "span-of: want one of span-of"},
+		{"provider", goodFramework + "  provider: acme\n", "span: a framework rule has no provider"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("r.yaml", []byte(tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParse(t *testing.T) {
 	rs, err := Parse("r.yaml", []byte(goodRule))
 	if err != nil {

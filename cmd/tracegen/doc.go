@@ -108,9 +108,10 @@ user's own file and line.
 The packages instrumented are those of the main module (the module of the
 working directory, or of -C dir) whose .go files hold a //trace: directive or
 import an LLM SDK that a rule names; with -all, every package of the main
-module. Dependencies are never
-instrumented. Workspaces (go.work) are not consulted: only the main module's
-own directories are.
+module. Packages of other modules (dependencies) get only their LLM SDK
+calls rewritten, when they import a package a rule names (see -deps).
+Workspaces (go.work) are not consulted: only the main module's own
+directories are, and dependencies are not rewritten in a workspace.
 
 A package main of the main module that has no directive itself, built while
 other packages are traced, still needs to flush its spans at exit: its copy
@@ -188,6 +189,12 @@ message and nothing of its package is written.
 		Extra LLM call rules, added to the built-in ones (tracegen rules
 		lists those; the schema is in docs/llm.md). A problem in the file
 		is reported as file:line:col: keyword: message, and exits 2.
+	-deps=false
+		In overlay builds, do not rewrite the LLM SDK calls of dependency
+		packages (frameworks, libraries of other modules). By default they
+		are rewritten too, in the overlay, and modules of the module cache
+		with a rewritten file are built from hard-linked shadows through
+		an alternate go.mod (-modfile); see README.md.
 
 -check, -diff and -strip only apply to in-place rewriting; with go they are
 a usage error.

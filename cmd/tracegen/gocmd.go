@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/instrument"
+	"github.com/tracegen-dev/tracegen/rules"
 )
 
 // goSubcommands are the go commands `tracegen go` wraps.
@@ -23,6 +24,10 @@ type goInvocation struct {
 	sub   string   // build, test, run or vet
 	args  []string // everything after the subcommand
 	tags  []string // values of -tags found among the go flags
+	// modfile is the alternate go.mod that builds the dependencies tracegen
+	// rewrote (see deps.go), or ""; userModfile: the arguments give -modfile.
+	modfile     string
+	userModfile bool
 }
 
 // parseGoArgs splits the arguments following `tracegen go`.
@@ -58,6 +63,8 @@ func parseGoArgs(args []string) (*goInvocation, error) {
 		switch name {
 		case "overlay":
 			return nil, fmt.Errorf("go %s: -overlay cannot be combined with tracegen's own overlay", inv.sub)
+		case "modfile":
+			inv.userModfile = true
 		case "tags":
 			if !hasValue {
 				if i+1 >= len(inv.args) {
@@ -84,6 +91,9 @@ func (inv *goInvocation) commandLine(overlay string) []string {
 	out = append(out, inv.sub)
 	if overlay != "" {
 		out = append(out, "-overlay="+overlay)
+		if inv.modfile != "" {
+			out = append(out, "-modfile="+inv.modfile)
+		}
 	}
 	return append(out, inv.args...)
 }
@@ -154,18 +164,59 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		flags: a.buildFlags(inv.tags),
 
 		flushTests: inv.sub == "test",
+		deps:       a.opts.deps && inv.sub != "vet",
 	}
 	a.setOverlayRules(ov)
 	dirs, err := ov.scan()
 	if err != nil {
 		return "", err
 	}
-	if len(dirs) > 0 && !mi.requires {
+	var deps []*depPackage
+	var env depsEnv
+	if ov.deps {
+		if env, err = readGoEnv(root); err != nil {
+			return "", err
+		}
+		if why := env.noDeps(inv); why != "" {
+			a.logf("go %s: %s: the LLM SDK calls of dependencies are not instrumented (only the main module's are); pass tracegen -deps=false to silence this", inv.sub, why)
+			ov.deps = false
+		}
+	}
+	if ov.deps {
+		var vendored bool
+		if deps, vendored, err = ov.listDeps(); err != nil {
+			// The go command cannot list the build (usually a broken
+			// go.mod or import): build as it is and let it say why.
+			deps, vendored = nil, false
+			if a.opts.verb {
+				a.logf("warning: not instrumenting dependencies: %v", err)
+			}
+		}
+		if vendored {
+			a.logf("go %s: dependencies come from vendor/, which lacks %s or %s: their LLM SDK calls are not instrumented (only the main module's are); import both blank in the main module and run go mod vendor, build with -mod=mod, or pass tracegen -deps=false to silence this", inv.sub, rules.GenaiPath, rules.LLMHTTPPath)
+		}
+		if len(deps) > 0 && len(dirs) == 0 {
+			dirs = ov.mains // func main must flush the dependencies' spans
+		}
+	}
+	if (len(dirs) > 0 || len(deps) > 0) && !mi.requires {
 		a.logf("%s", missingRequire(mi))
 		a.exitAtLeast(exitError)
 		return "", errSilent
 	}
 	replace, fresh, errs, err := ov.rewrite(dirs)
+	if err == nil && len(errs) == 0 && len(deps) > 0 {
+		var skipped []string
+		skipped, err = ov.rewriteDeps(deps, replace, fresh)
+		if err == nil {
+			inv.modfile, err = ov.shadowDeps(deps, replace, fresh, env.GOMODCACHE)
+		}
+		if a.opts.verb {
+			for _, s := range skipped {
+				a.logf("dependency %s", s)
+			}
+		}
+	}
 	var loadErr *loadError
 	if errors.As(err, &loadErr) {
 		// The loader could not make sense of the code (usually a compile
@@ -209,8 +260,12 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		}
 	}
 	if a.opts.verb {
-		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates, %d rewritten)",
-			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), countDirs(fresh))
+		depNote := ""
+		if len(deps) > 0 {
+			depNote = fmt.Sprintf(", %d dependency package(s) calling an SDK", len(deps))
+		}
+		a.logf("overlay of %d file(s) ready in %v (%d package dir(s) scanned as candidates%s, %d rewritten)",
+			len(replace), time.Since(start).Round(time.Millisecond), len(dirs), depNote, countDirs(fresh))
 	}
 	return overlay, nil
 }

@@ -26,6 +26,7 @@ type options struct {
 	verb  bool
 	tags  string
 	rules string
+	deps  bool
 }
 
 // app is one invocation of the command: its flags, streams and exit status.
@@ -94,6 +95,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.verb, "v", false, "say what was done to each file")
 	fs.StringVar(&o.tags, "tags", "", "comma-separated build tags used when loading packages")
 	fs.StringVar(&o.rules, "rules", "", "YAML `file` of extra LLM call rules")
+	fs.BoolVar(&o.deps, "deps", true, "tracegen go: also route the LLM SDK calls of dependency packages (frameworks, libraries) through spans, in the overlay")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
@@ -218,7 +220,7 @@ func (a *app) noRewriteOnlyFlags(sub string) error {
 
 // noFlags rejects any flag for subcommands that take none.
 func (a *app) noFlags(sub string) error {
-	if a.opts != (options{}) {
+	if a.opts != (options{deps: true}) { // deps defaults to true
 		a.logf("'%s' takes no flags", sub)
 		return errUsage
 	}

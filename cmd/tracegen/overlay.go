@@ -41,6 +41,13 @@ type overlayBuild struct {
 
 	// flushTests asks scan to collect testMains (go test only).
 	flushTests bool
+	// deps: also rewrite the SDK calls of dependency packages (see deps.go).
+	deps bool
+	// mains are the package main directories with nothing to trace
+	// themselves; scan returns them only when another directory is traced,
+	// and prepareOverlay adds them when only dependencies are.
+	mains []*srcDir
+
 	// testMains lists the package directories whose tests get a generated
 	// TestMain that flushes spans when the test binary ends (see addTestMains).
 	testMains []testMainDir
@@ -110,6 +117,7 @@ func (ov *overlayBuild) scan() ([]*srcDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scanning module %s: %v", root, err)
 	}
+	ov.mains = mains
 	if len(dirs) > 0 {
 		dirs = append(dirs, mains...)
 	}

@@ -41,7 +41,7 @@ func (s *span) num(key string) (float64, bool) {
 	return v, ok
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
@@ -54,7 +54,7 @@ var (
 )
 
 // tracegenTool builds the tracegen command once per test binary.
-func tracegenTool(t *testing.T) string {
+func tracegenTool(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "llmproof-tool")
@@ -105,6 +105,13 @@ func instrumentAndRun(t *testing.T, name string, env ...string) ([]*span, string
 // copy in place and running `go run .`.
 func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string) ([]*span, string) {
 	t.Helper()
+	return instrumentAndRunFlags(t, name, overlay, nil, env...)
+}
+
+// instrumentAndRunFlags is instrumentAndRunMode with tracegen flags (given
+// before the go subcommand, or before ./... in place).
+func instrumentAndRunFlags(t *testing.T, name string, overlay bool, flags []string, env ...string) ([]*span, string) {
+	t.Helper()
 	tool := tracegenTool(t)
 	src := filepath.Join(repoRoot(t), "testdata", "llm", name)
 	dir := t.TempDir()
@@ -114,15 +121,10 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 	// No go mod tidy: -mod=mod records the requirements and sums the
 	// instrumented build needs, without looking at test dependencies.
 	goenv := []string{"GOFLAGS=-mod=mod"}
-	gomod := filepath.Join(dir, "go.mod")
-	f, err := os.OpenFile(gomod, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What a user does: require the runtime module (here, this checkout's).
-	fmt.Fprintf(f, "\nrequire github.com/tracegen-dev/tracegen/runtime v0.0.0\n\nreplace github.com/tracegen-dev/tracegen/runtime => %s\n",
-		filepath.Join(repoRoot(t), "runtime"))
-	f.Close()
+	// What a user does: require the runtime module (here, this checkout's;
+	// go mod edit replaces a replacement the program's go.mod may have).
+	run(t, dir, nil, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen/runtime@v0.0.0",
+		"-replace=github.com/tracegen-dev/tracegen/runtime="+filepath.Join(repoRoot(t), "runtime"))
 
 	jsonl := filepath.Join(dir, "spans.jsonl")
 	runEnv := append(goenv, "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
@@ -130,10 +132,10 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 	runEnv = append(runEnv, env...)
 	var out string
 	if overlay {
-		out = run(t, dir, runEnv, tool, "go", "run", ".")
+		out = run(t, dir, runEnv, tool, append(flags, "go", "run", ".")...)
 	} else {
 		before, _ := os.ReadFile(filepath.Join(dir, "main.go"))
-		run(t, dir, goenv, tool, "./...")
+		run(t, dir, goenv, tool, append(flags, "./...")...)
 		after, _ := os.ReadFile(filepath.Join(dir, "main.go"))
 		if bytes.Equal(before, after) {
 			t.Fatalf("tracegen left %s/main.go unchanged", name)

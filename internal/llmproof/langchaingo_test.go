@@ -26,9 +26,18 @@ func TestLangChainGo(t *testing.T) {
 	llm = append(llm[:1], llm[2])
 	// Through the llms.Model interface: provider and model read from the
 	// backend value passed as the argument. The helper returns only a
-	// string, so it has no usage (the RoundTripper can add it).
-	check(t, llm[1], expect{name: "chat gpt-4o-mini", provider: "openai", in: -1, out: -1})
+	// string; its usage and response model come from what the HTTP layer
+	// saw: in place, the openai.New call was handed the traced transport
+	// (client rule langchaingo.openai.client).
+	check(t, llm[1], expect{name: "chat gpt-4o-mini", provider: "openai", respModel: "gpt-4o-mini-2024-07-18",
+		in: 9, out: 12, impact: true})
 	if llm[1].str("tracegen.rule") != "langchaingo.single-prompt" {
 		t.Errorf("second span made by rule %q", llm[1].str("tracegen.rule"))
+	}
+	for _, s := range llm {
+		if s.str("tracegen.transport") != "llmhttp" {
+			t.Errorf("%s (%s): the HTTP layer did not see the request: openai.New was not handed the traced transport",
+				s.Name, s.str("tracegen.rule"))
+		}
 	}
 }

@@ -3,6 +3,7 @@ package genai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -33,6 +34,39 @@ func startSpan(ctx context.Context, name string, start time.Time, attrs []record
 	// The call's clock (time to first chunk, latency) and the span's agree.
 	s.SetStartTime(start)
 	return ctx, &spanRef{s: s, capture: captureOn(s)}
+}
+
+// errPanic ends the span of a run whose call panicked.
+var errPanic = errors.New("panic")
+
+// startRun opens the span of a framework run: type chain, agent or tool,
+// named "{operation} {name}" with the GenAI operation names for agents
+// (invoke_agent, gen_ai.agent.name) and tools (execute_tool,
+// gen_ai.tool.name); chains have no GenAI name and are "chain {name}".
+func startRun(ctx context.Context, rule, typ, name string) (context.Context, func(error)) {
+	op, key, st := "chain", "tracegen.chain.name", trace.TypeChain
+	switch typ {
+	case SpanAgent:
+		op, key, st = "invoke_agent", "gen_ai.agent.name", trace.TypeAgent
+	case SpanTool:
+		op, key, st = "execute_tool", "gen_ai.tool.name", trace.TypeTool
+	}
+	attrs := []record.Attr{record.String(AttrRule, rule)}
+	if typ != SpanChain {
+		attrs = append(attrs, record.String(AttrOperationName, op))
+	}
+	if name != "" {
+		attrs = append(attrs, record.String(key, name))
+		op += " " + name
+	}
+	ctx, s := trace.Start(ctx, op, trace.KindInternal, st, trace.WithAttributes(attrs...))
+	if s == nil {
+		return ctx, func(error) {}
+	}
+	return ctx, func(err error) {
+		s.RecordError(err)
+		s.End()
+	}
 }
 
 // captureOn reports whether message content is recorded for the call of span

@@ -16,3 +16,10 @@ const (
 	StreamKindCallback = llmspec.StreamKindCallback
 	StreamKindEvents   = llmspec.StreamKindEvents
 )
+
+// Span types of framework rules ([Spec.Span]).
+const (
+	SpanChain = llmspec.SpanChain
+	SpanAgent = llmspec.SpanAgent
+	SpanTool  = llmspec.SpanTool
+)

@@ -16,8 +16,13 @@ import (
 
 // Call1 wraps f(ctx, a) (R, error).
 func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a}}, func(ctx context.Context) (R, error) { return f(ctx, a) })
+	}
 	if skip(ctx) {
-		return f(ctx, a)
+		r, err := f(ctx, a)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}})
 	if c == nil {
@@ -31,8 +36,13 @@ func Call1[A, R any](rule string, f func(context.Context, A) (R, error), ctx con
 
 // Call1V wraps f(ctx, a, opts...) (R, error).
 func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a}, opts: anys(opts)}, func(ctx context.Context) (R, error) { return f(ctx, a, opts...) })
+	}
 	if skip(ctx) {
-		return f(ctx, a, opts...)
+		r, err := f(ctx, a, opts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a}, opts: anys(opts)})
 	if c == nil {
@@ -46,8 +56,13 @@ func Call1V[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error
 
 // Call2V wraps f(ctx, a, b, opts...) (R, error).
 func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...O) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a, b}, opts: anys(opts)}, func(ctx context.Context) (R, error) { return f(ctx, a, b, opts...) })
+	}
 	if skip(ctx) {
-		return f(ctx, a, b, opts...)
+		r, err := f(ctx, a, b, opts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b}, opts: anys(opts)})
 	if c == nil {
@@ -61,8 +76,13 @@ func Call2V[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R,
 
 // Call3 wraps f(ctx, a, b, c) (R, error).
 func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, error), ctx context.Context, a A, b B, c3 C) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: []any{a, b, c3}}, func(ctx context.Context) (R, error) { return f(ctx, a, b, c3) })
+	}
 	if skip(ctx) {
-		return f(ctx, a, b, c3)
+		r, err := f(ctx, a, b, c3)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: []any{a, b, c3}})
 	if c == nil {
@@ -76,8 +96,13 @@ func Call3[A, B, C, R any](rule string, f func(context.Context, A, B, C) (R, err
 
 // CallV wraps f(ctx, parts...) (R, error).
 func CallV[P, R any](rule string, f func(context.Context, ...P) (R, error), ctx context.Context, parts ...P) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, args: anys(parts)()}, func(ctx context.Context) (R, error) { return f(ctx, parts...) })
+	}
 	if skip(ctx) {
-		return f(ctx, parts...)
+		r, err := f(ctx, parts...)
+		enrichOuter(ctx, rule, r, err)
+		return r, err
 	}
 	ctx, c, spec := begin(ctx, rule, site{fn: f, args: anys(parts)()})
 	if c == nil {
@@ -242,6 +267,60 @@ func Call2VI[A, B2, O, R, B any](rule string, f func(context.Context, A, B2, ...
 	return Call2V(rule, f, ctx, a, b2, opts...)
 }
 
+// Call2VC is Call2V with both arguments converted to their parameter
+// types, for a second argument passed to an interface parameter
+// (langchaingo's chains.Run takes its input as any).
+func Call2VC[A, B, O, R, X, Y any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, x X, y Y, opts ...O) (R, error) {
+	a, _ := any(x).(A)
+	b, _ := any(y).(B)
+	return Call2V(rule, f, ctx, a, b, opts...)
+}
+
+// Call1VA is Call1V for options of other types than the variadic
+// parameter's interface element type (genkit's ai.GenerateOption, given
+// values of several option types): Go cannot infer O from them, so they
+// travel as any and are converted to O here.
+func Call1VA[A, O, R any](rule string, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...any) (R, error) {
+	return Call1V(rule, f, ctx, a, convertOpts[O](opts)...)
+}
+
+// Call2VA is Call2V with its options converted as in Call1VA.
+func Call2VA[A, B, O, R any](rule string, f func(context.Context, A, B, ...O) (R, error), ctx context.Context, a A, b B, opts ...any) (R, error) {
+	return Call2V(rule, f, ctx, a, b, convertOpts[O](opts)...)
+}
+
+func convertOpts[O any](opts []any) []O {
+	out := make([]O, len(opts))
+	for i, o := range opts {
+		out[i], _ = o.(O)
+	}
+	return out
+}
+
 // skip is the fast path of every wrapper: tracing off, or a call already in
 // progress in ctx (which then gets no second span).
 func skip(ctx context.Context) bool { return !enabled() || FromContext(ctx) != nil }
+
+// enrichOuter hands what a nested call returned (model, id, usage) to the
+// call in progress in ctx, which opened the span: a helper that returns
+// only text (langchaingo's GenerateFromSinglePrompt) gets the usage of the
+// call it makes. Known values of the outer call's own result win, since it
+// reports them when it ends; an HTTP layer below enriches the same call.
+func enrichOuter(ctx context.Context, rule string, r any, err error) {
+	if err != nil || !enabled() {
+		return
+	}
+	outer := FromContext(ctx)
+	if outer == nil {
+		return
+	}
+	spec := lookupSpec(rule)
+	if spec.Stream != "" && spec.Stream != StreamKindCallback {
+		return
+	}
+	safely(func() {
+		acc := newAccumulator(outer, spec)
+		acc.add(r)
+		outer.SetResponse(acc.response())
+	})
+}

@@ -46,7 +46,26 @@ type Spec struct {
 	// unset, to turn off the SDK's own spans for the same call.
 	SDKTracingEnv string `json:"sdk_tracing_env,omitempty"`
 	Response      Paths  `json:"response"`
+	// Span, when set (chain, agent or tool), makes the rule a framework
+	// rule: the call gets a span of that type, named after the Go type of
+	// the value at request path SpanOf, with the LLM and tool spans of the
+	// run beneath it; it is not an LLM call. SpanTypes maps the package of
+	// that value's dynamic type to another span type (langchaingo runs an
+	// agents.Executor through the same chains.Run as a chain).
+	Span      string            `json:"span,omitempty"`
+	SpanOf    string            `json:"span_of,omitempty"`
+	SpanTypes map[string]string `json:"span_types,omitempty"`
+	// SpanName names the run when no value does (SpanOf empty): eino's
+	// compose.Runnable is an interface whose method value hides its type.
+	SpanName string `json:"span_name,omitempty"`
 }
+
+// Span types of [Spec.Span].
+const (
+	SpanChain = "chain"
+	SpanAgent = "agent"
+	SpanTool  = "tool"
+)
 
 // Stream kinds of [Spec.Stream].
 const (

@@ -1,0 +1,111 @@
+package genai
+
+import (
+	"context"
+	"reflect"
+	"strings"
+)
+
+// Framework rules (a Spec with Span set) trace the runs of chains, agents
+// and tools: the call gets a span of that type, named after the Go type of
+// the value at SpanOf (the chain, the agent executor), and the LLM calls
+// made during the run are its descendants. A run does not put an LLM call in
+// the context, so those calls still get their own spans. A framework entry
+// point that calls another for the same value (langchaingo's chains.Run
+// calling chains.Call) opens one span, not two; so does a run of a rule with
+// a fixed name (SpanName) directly inside a run of the same rule.
+
+// runKey keys the identity of the innermost framework run in a context.
+type runKey struct{}
+
+// frameworkSpec returns the spec of rule when it is a framework rule and
+// tracing is on, else nil.
+func frameworkSpec(rule string) *Spec {
+	if !enabled() {
+		return nil
+	}
+	if s := lookupSpec(rule); s.Span != "" {
+		return s
+	}
+	return nil
+}
+
+// framed runs call under the span of one framework run.
+func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.Context) (R, error)) (R, error) {
+	if ctx == nil {
+		return call(ctx)
+	}
+	typ, name := spec.Span, spec.SpanName
+	var id any = spec.Name // a run named by the rule is the same run one layer down
+	safely(func() {
+		if spec.SpanOf == "" {
+			return
+		}
+		v := st.root(spec.SpanOf)
+		if t := spanTypes(v, spec.SpanTypes); t != "" {
+			typ = t
+		}
+		name, id = runName(v), runIdentity(v)
+	})
+	if id != nil && ctx.Value(runKey{}) == id {
+		return call(ctx) // the same run, entered again one layer down
+	}
+	ctx, end := startRun(ctx, spec.Name, typ, name)
+	if id != nil {
+		ctx = context.WithValue(ctx, runKey{}, id)
+	}
+	done := false
+	defer func() {
+		if !done {
+			end(errPanic) // the panic goes on unchanged
+		}
+	}()
+	r, err := call(ctx)
+	done = true
+	end(err)
+	return r, err
+}
+
+// spanTypes maps the package of v's dynamic type through types.
+func spanTypes(v reflect.Value, types map[string]string) string {
+	if len(types) == 0 || !v.IsValid() {
+		return ""
+	}
+	return providerOf(v, types)
+}
+
+// concrete follows interfaces to the dynamic value.
+func concrete(v reflect.Value) reflect.Value {
+	for v.IsValid() && v.Kind() == reflect.Interface && !v.IsNil() {
+		v = v.Elem()
+	}
+	return v
+}
+
+// runName is v's type as package.Type, without pointers ("chains.LLMChain").
+func runName(v reflect.Value) string {
+	v = concrete(v)
+	if !v.IsValid() {
+		return ""
+	}
+	return strings.TrimLeft(v.Type().String(), "*")
+}
+
+// runID is the identity of a run's value: its type and, for a pointer, its
+// address.
+type runID struct {
+	t reflect.Type
+	p uintptr
+}
+
+func runIdentity(v reflect.Value) any {
+	v = concrete(v)
+	if !v.IsValid() {
+		return nil
+	}
+	id := runID{t: v.Type()}
+	if v.Kind() == reflect.Pointer {
+		id.p = v.Pointer()
+	}
+	return id
+}
