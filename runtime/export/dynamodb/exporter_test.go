@@ -260,7 +260,10 @@ func TestLargeContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{exp}, ErrorLog: &log})
+	// No content limit, so the 500 KB input reaches the exporter whole
+	// (with the default 64 KiB limit it would fit in an item).
+	trace.Configure(trace.Config{IgnoreEnv: true, Exporters: []export.Exporter{exp}, ErrorLog: &log,
+		Limits: trace.SpanLimits{ContentLength: -1}})
 	ctx, root := trace.Start(context.Background(), "root")
 	_, big := trace.Start(ctx, "big")
 	big.RecordInput("prompt", strings.Repeat("x", 500<<10))
