@@ -167,3 +167,34 @@ func BenchmarkParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnsampled is BenchmarkDisabled's pair with tracing on and no
+// trace sampled (TRACEGEN_SAMPLE far below 1): root, the pair is a new
+// unsampled trace each time (its parent is allocated, to carry the
+// decision); beneath, the pair runs inside an unsampled trace (neither span
+// is allocated). Compare with Disabled/pair in the same run.
+func BenchmarkUnsampled(b *testing.B) {
+	trace.Configure(trace.Config{IgnoreEnv: true, SampleRatio: 1e-18, Exporters: []export.Exporter{discard{new(atomic.Int64)}}})
+	defer trace.Stop()
+	ctx := context.Background()
+	pair := func(ctx context.Context) {
+		pctx, parent := trace.Start(ctx, "parent")
+		_, child := trace.Start(pctx, "child", trace.WithAttr("http.method", "GET"), trace.WithAttr("retry", 1))
+		child.End()
+		parent.End()
+	}
+	b.Run("root", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pair(ctx)
+		}
+	})
+	b.Run("beneath", func(b *testing.B) {
+		rctx, root := trace.Start(ctx, "root")
+		defer root.End()
+		b.ReportAllocs()
+		for b.Loop() {
+			pair(rctx)
+		}
+	})
+}

@@ -92,6 +92,16 @@ func beginSlow(name string, opts []StartOption) *Span {
 var unsampledBelow = Span{ended: true, rec: &unsampledRec, parentCtx: context.Background()}
 
 func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption, fromCtx bool) *Span {
+	// Beneath an unsampled span carried by ctx everything is unsampled, the
+	// goroutine's current span included (a deeper descendant of it); only
+	// an OpenTelemetry span in ctx could say otherwise, so without a bridge
+	// the current span need not be looked up. (The unsampled span's start
+	// already counted as activity for the energy sampler.)
+	if fromCtx && !ctxparent.HasReader() {
+		if ps := SpanFromContext(ctx); ps != nil && !ps.node.Sampled {
+			return &unsampledBelow
+		}
+	}
 	p.ensureStarted()
 	goid := curGoid()
 	// Read the current span now, publish s only once it is fully built:
