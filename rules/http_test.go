@@ -89,3 +89,51 @@ func f(c *http.Client, s svc, req *http.Request) {
 		}
 	}
 }
+
+// TestWithoutHTTP: the matcher dependencies are rewritten with leaves every
+// net/http call alone and does not name net/http among its imports, while
+// keeping the LLM rules.
+func TestWithoutHTTP(t *testing.T) {
+	const src = `package p
+
+import "net/http"
+
+func f(c *http.Client, req *http.Request) {
+	c.Do(req)
+	http.Get("u")
+}
+`
+	fset := token.NewFileSet()
+	f, err := goparser.ParseFile(fset, "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "gc", nil)}
+	if _, err := conf.Check("p", fset, []*ast.File{f}, info); err != nil {
+		t.Fatal(err)
+	}
+	full := NewMatcher(Builtin())
+	m := full.WithoutHTTP()
+	if imps := strings.Join(m.Imports(), " "); strings.Contains(imps, "net/http") || len(m.Imports()) != len(full.Imports())-1 {
+		t.Errorf("Imports() = %v, want the full matcher's %v without net/http", m.Imports(), full.Imports())
+	}
+	if len(m.Rules()) != len(full.Rules()) {
+		t.Errorf("%d rules, want the full matcher's %d", len(m.Rules()), len(full.Rules()))
+	}
+	n := 0
+	ast.Inspect(f, func(x ast.Node) bool {
+		if call, ok := x.(*ast.CallExpr); ok {
+			if _, ok := full.Rewrite(nil, info, call); ok {
+				n++
+			}
+			if cr, ok := m.Rewrite(nil, info, call); ok {
+				t.Errorf("line %d rewritten to %+v", fset.Position(call.Pos()).Line, cr)
+			}
+		}
+		return true
+	})
+	if n != 2 {
+		t.Errorf("the full matcher rewrote %d calls, want 2", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"go/ast"
 	"go/types"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type Matcher struct {
 	rules   []*Rule
 	byFunc  map[string][]binding
 	imports []string
+	noHTTP  bool // WithoutHTTP: net/http calls are left alone
 }
 
 // NewMatcher builds a matcher over rules (typically Builtin() followed by a
@@ -76,6 +78,17 @@ func NewMatcher(rules []*Rule) *Matcher {
 // Imports returns the import paths of every package a rule names; files
 // importing none of them need no type-based matching.
 func (m *Matcher) Imports() []string { return m.imports }
+
+// WithoutHTTP returns a matcher with m's LLM rules only: net/http client
+// calls are not routed through runtime/propagation. Dependencies are
+// rewritten with it: the HTTP rules are for the program's own requests,
+// while a library's (an exporter's own posts among them) stay as written.
+func (m *Matcher) WithoutHTTP() *Matcher {
+	c := *m
+	c.noHTTP = true
+	c.imports = slices.DeleteFunc(slices.Clone(m.imports), func(p string) bool { return p == httpImport })
+	return &c
+}
 
 // Rules returns the matcher's rules.
 func (m *Matcher) Rules() []*Rule { return m.rules }

@@ -21,8 +21,10 @@ var _ instrument.CallRewriter = (*Matcher)(nil)
 // Calls of net/http's client functions go through runtime/propagation
 // (see http.go).
 func (m *Matcher) Rewrite(pkg *types.Package, info *types.Info, call *ast.CallExpr) (instrument.CallRewrite, bool) {
-	if cr, ok := rewriteHTTP(info, call); ok {
-		return cr, true
+	if !m.noHTTP {
+		if cr, ok := rewriteHTTP(info, call); ok {
+			return cr, true
+		}
 	}
 	mt, ok := m.MatchCall(info, call)
 	if !ok {

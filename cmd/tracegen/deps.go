@@ -74,6 +74,7 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 	for _, q := range ov.callImports {
 		sdk[strings.Trim(string(q), `"`)] = true
 	}
+	delete(sdk, "net/http") // the HTTP rules are for the program's own code (depCalls)
 	// An SDK package is rewritten itself only for its calls of rule
 	// functions (not of stream methods: a stream package's own Next).
 	callPkgs := map[string]bool{}
@@ -97,7 +98,10 @@ func (ov *overlayBuild) listDeps() (pkgs []*depPackage, vendored bool, err error
 		if p.Standard || p.Module == nil || p.Module.Main || seen[p.Dir] || len(p.GoFiles) == 0 {
 			continue
 		}
-		if mp := p.Module.Path; mp == runtimeModule || mp == tracegenModule || strings.HasSuffix(p.ImportPath, ".test") {
+		// tracegen's own modules (the runtime and its nested exporter
+		// modules, whose requests must not trace themselves) are left alone.
+		if mp := p.Module.Path; mp == runtimeModule || strings.HasPrefix(mp, runtimeModule+"/") || mp == tracegenModule ||
+			strings.HasSuffix(p.ImportPath, ".test") {
 			continue
 		}
 		if !callPkgs[p.ImportPath] && !slices.ContainsFunc(p.Imports, func(imp string) bool { return sdk[imp] }) {
@@ -171,7 +175,7 @@ func (ov *overlayBuild) rewriteDeps(pkgs []*depPackage, replace map[string]strin
 		Dir:        ov.mod.root,
 		BuildFlags: ov.flags,
 		Mode:       instrument.Overlay,
-		Calls:      ov.calls,
+		Calls:      ov.depCalls(),
 		CallsOnly:  true,
 	}, patterns...)
 	if err != nil {
@@ -423,6 +427,16 @@ func (env depsEnv) noDeps(inv *goInvocation) string {
 		return "a go.work workspace is in use (" + env.GOWORK + ")"
 	}
 	return ""
+}
+
+// depCalls is the call rewriter for dependencies: the LLM rules without the
+// net/http ones (rules.Matcher.WithoutHTTP), so that a library's own HTTP
+// requests stay as written.
+func (ov *overlayBuild) depCalls() instrument.CallRewriter {
+	if m, ok := ov.calls.(*rules.Matcher); ok {
+		return m.WithoutHTTP()
+	}
+	return ov.calls
 }
 
 // pkgOfFunc is the package of a rule function's full name (see rules.Rule.Funcs).
