@@ -13,6 +13,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/internal/ratelog"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -30,7 +31,7 @@ func init() {
 // package documentation). It is safe for concurrent use.
 type Exporter struct {
 	cfg  Config
-	warn *warner
+	warn *ratelog.Logger
 
 	clientOnce sync.Once
 	client     *dynamodb.Client
@@ -68,9 +69,9 @@ func New(cfg Config) (*Exporter, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	e := &Exporter{cfg: cfg, warn: &warner{w: cfg.Log, interval: WarnInterval, now: time.Now}}
-	if e.warn.w == nil {
-		e.warn.w = os.Stderr
+	e := &Exporter{cfg: cfg, warn: &ratelog.Logger{W: cfg.Log, Prefix: "dynamodb exporter", Interval: WarnInterval, Now: time.Now}}
+	if e.warn.W == nil {
+		e.warn.W = os.Stderr
 	}
 	e.idle = sync.NewCond(&e.mu)
 	e.stop, e.cancel = context.WithCancel(context.Background())
@@ -136,7 +137,7 @@ func (e *Exporter) Export(_ context.Context, records []*record.Record) error {
 	e.mu.Unlock()
 	if n := len(items) - take; n > 0 {
 		e.dropped.Add(uint64(n))
-		e.warn.warnf("queue full (%d items waiting for table %s): %d spans dropped", e.cfg.QueueSize, e.cfg.Table, n)
+		e.warn.Printf("queue full (%d items waiting for table %s): %d spans dropped", e.cfg.QueueSize, e.cfg.Table, n)
 	}
 	return nil
 }
@@ -215,7 +216,7 @@ func (e *Exporter) shutdown(ctx context.Context) error {
 	if lost == 0 {
 		return nil
 	}
-	if ok, _ := e.warn.allow(); !ok {
+	if ok, _ := e.warn.Allow(); !ok {
 		return nil
 	}
 	why := "the shutdown timeout passed"

@@ -81,7 +81,7 @@ func (e *Exporter) giveUp(ctx context.Context, n int, err error) {
 	if errors.As(err, &nf) && !e.cfg.CreateTable {
 		hint = " (TRACEGEN_DYNAMODB_CREATE_TABLE=true creates it)"
 	}
-	e.warn.warnf("table %s: %d spans not written: %v%s", e.cfg.Table, n, err, hint)
+	e.warn.Printf("table %s: %d spans not written: %v%s", e.cfg.Table, n, err, hint)
 }
 
 // permanent reports whether err is the client's fault in a way that

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
+	"github.com/tracegen-dev/tracegen/runtime/internal/ratelog"
 	"github.com/tracegen-dev/tracegen/runtime/record"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 )
@@ -36,7 +37,7 @@ type Exporter struct {
 	client    *http.Client
 	transport *http.Transport // the exporter's own, nil with Config.Transport
 	scope     *commonpb.InstrumentationScope
-	warn      *warner
+	warn      *ratelog.Logger
 	secrets   []string // header values, scrubbed from response bodies
 
 	convMu sync.Mutex // Export's converter and its slabs
@@ -72,11 +73,11 @@ func New(cfg Config) (*Exporter, error) {
 		cfg:       cfg,
 		where:     redactedURL(cfg.Endpoint),
 		scope:     &commonpb.InstrumentationScope{Name: ScopeName, Version: runtimeVersion},
-		warn:      &warner{w: cfg.Log, interval: WarnInterval, now: time.Now},
+		warn:      &ratelog.Logger{W: cfg.Log, Prefix: "otlp exporter", Interval: WarnInterval, Now: time.Now},
 		closingCh: make(chan struct{}),
 	}
-	if e.warn.w == nil {
-		e.warn.w = os.Stderr
+	if e.warn.W == nil {
+		e.warn.W = os.Stderr
 	}
 	for _, v := range cfg.Headers {
 		if v != "" {
@@ -310,7 +311,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if lost == 0 {
 		return nil
 	}
-	if ok, _ := e.warn.allow(); !ok {
+	if ok, _ := e.warn.Allow(); !ok {
 		return nil
 	}
 	why := "the shutdown timeout passed"
@@ -384,6 +385,6 @@ func (e *Exporter) warnf(format string, args ...any) {
 		}
 	}
 	if !e.shuttingDown() {
-		e.warn.warnf(format, args...)
+		e.warn.Printf(format, args...)
 	}
 }

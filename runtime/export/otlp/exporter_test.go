@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/ratelog"
 	"github.com/tracegen-dev/tracegen/runtime/internal/syncbuf"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -377,9 +378,7 @@ func TestSlowEndpoint(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("3000 spans took %v to export to a hanging endpoint", d)
 	}
-	e.warn.mu.Lock()
-	e.warn.last = time.Time{} // the queue-full warning took this minute's line; let Shutdown report
-	e.warn.mu.Unlock()
+	e.warn.Reset() // the queue-full warning took this minute's line; let Shutdown report
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start = time.Now()
@@ -409,9 +408,7 @@ func TestCredentialsNeverLogged(t *testing.T) {
 	e.Export(context.Background(), fixture())
 	waitFor(t, "the rejection", func() bool { return e.Stats().Failed == 3 })
 	e.Export(context.Background(), fixture())
-	e.warn.mu.Lock()
-	e.warn.last = time.Time{} // let Shutdown report
-	e.warn.mu.Unlock()
+	e.warn.Reset() // let Shutdown report
 	err := shutdown(t, e)
 	all := log.String() + fmt.Sprint(err)
 	if !strings.Contains(log.String(), "401") || !strings.Contains(log.String(), "[redacted]") {
@@ -489,10 +486,10 @@ func TestPartialSuccess(t *testing.T) {
 func TestWarnerOncePerInterval(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Unix(0, 0)
-	w := &warner{w: &buf, interval: time.Minute, now: func() time.Time { return now }}
+	w := &ratelog.Logger{W: &buf, Prefix: "otlp exporter", Interval: time.Minute, Now: func() time.Time { return now }}
 	for _, step := range []time.Duration{0, time.Second, 58 * time.Second, time.Second, time.Second} {
 		now = now.Add(step)
-		w.warnf("failed")
+		w.Printf("failed")
 	}
 	want := "tracegen: otlp exporter: failed\ntracegen: otlp exporter: failed (2 more warnings in the last 1m0s not shown)\n"
 	if buf.String() != want {
