@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/testtool"
 )
 
 // These tests write to and read from dynalite, a DynamoDB-compatible
@@ -21,19 +23,7 @@ import (
 // the test; elsewhere the test is skipped with the command to run.
 func dynaliteBinary(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("TRACEGEN_DYNALITE"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("TRACEGEN_DYNALITE: %v", err)
-		}
-		return p
-	}
-	if os.Getenv("TRACEGEN_TOOL_CACHE") != "" {
-		t.Fatal("TRACEGEN_DYNALITE is not set, and TRACEGEN_TOOL_CACHE is (so this runs under scripts/test, " +
-			"which installs dynalite with scripts/dynalite and sets TRACEGEN_DYNALITE)")
-	}
-	t.Skip("no dynalite: run ./scripts/test, or " +
-		"TRACEGEN_DYNALITE=$(./scripts/dynalite) go test ./... in runtime/export/dynamodb")
-	return ""
+	return testtool.Path(t, "TRACEGEN_DYNALITE", "dynalite", "./scripts/dynalite", "runtime/export/dynamodb")
 }
 
 // freeAddr returns a 127.0.0.1 address nothing listens on.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracegen-dev/tracegen/runtime/internal/testtool"
+
 	"github.com/tracegen-dev/tracegen/runtime/record"
 )
 
@@ -26,19 +28,7 @@ import (
 // command that builds one.
 func collectorBinary(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("TRACEGEN_OTELCOL"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("TRACEGEN_OTELCOL: %v", err)
-		}
-		return p
-	}
-	if os.Getenv("TRACEGEN_TOOL_CACHE") != "" {
-		t.Fatal("TRACEGEN_OTELCOL is not set, and TRACEGEN_TOOL_CACHE is (so this runs under scripts/test, " +
-			"which builds the Collector with scripts/collector and sets TRACEGEN_OTELCOL)")
-	}
-	t.Skip("no OpenTelemetry Collector: run ./scripts/test, or " +
-		"TRACEGEN_OTELCOL=$(./scripts/collector) go test ./... in runtime/export/otlp")
-	return ""
+	return testtool.Path(t, "TRACEGEN_OTELCOL", "OpenTelemetry Collector", "./scripts/collector", "runtime/export/otlp")
 }
 
 // collector is one run of the Collector, listening for OTLP/HTTP on addr
