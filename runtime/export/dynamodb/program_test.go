@@ -1,16 +1,15 @@
 package dynamodb
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/testtool"
 
 	"go.uber.org/goleak"
 
@@ -30,29 +29,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-type run struct {
-	stdout, stderr string
-	code           int
-	took           time.Duration
-}
-
 // runProgram runs the test binary as the program with env added.
-func runProgram(t *testing.T, env ...string) run {
+func runProgram(t *testing.T, env ...string) testtool.Run {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append([]string{"DYNAMODB_TEST_PROGRAM=1"}, env...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := run{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return testtool.RunSelf(t, "DYNAMODB_TEST_PROGRAM", env...)
 }
 
 // TestProgram: a program configured only by the environment
@@ -62,13 +42,13 @@ func runProgram(t *testing.T, env ...string) run {
 func TestProgram(t *testing.T) {
 	url := startDynalite(t)
 	base := runProgram(t)
-	if base.stdout != "hello from the program\n" || base.code != 3 || base.stderr != "" {
+	if base.Stdout != "hello from the program\n" || base.Code != 3 || base.Stderr != "" {
 		t.Fatalf("untraced program: %+v", base)
 	}
 	r := runProgram(t, "TRACEGEN_EXPORTER=dynamodb", "TRACEGEN_DYNAMODB_TABLE=prog",
 		"AWS_ENDPOINT_URL_DYNAMODB="+url, "TRACEGEN_DYNAMODB_CREATE_TABLE=true", "OTEL_SERVICE_NAME=dyn-prog")
-	if r.stdout != base.stdout || r.code != base.code || r.stderr != "" {
-		t.Fatalf("traced program: stdout %q, exit code %d, stderr %q", r.stdout, r.code, r.stderr)
+	if r.Stdout != base.Stdout || r.Code != base.Code || r.Stderr != "" {
+		t.Fatalf("traced program: stdout %q, exit code %d, stderr %q", r.Stdout, r.Code, r.Stderr)
 	}
 	exp, err := New(Config{Table: "prog", Endpoint: url})
 	if err != nil {
@@ -117,14 +97,14 @@ func TestProgramEndpointDown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runProgram(t, "TRACEGEN_EXPORTER=dynamodb", "TRACEGEN_DYNAMODB_TABLE=prog",
 				"TRACEGEN_DYNAMODB_ENDPOINT="+tc.endpoint, "TRACEGEN_SHUTDOWN_TIMEOUT=1s")
-			if r.stdout != "hello from the program\n" || r.code != 3 {
-				t.Errorf("stdout %q, exit code %d", r.stdout, r.code)
+			if r.Stdout != "hello from the program\n" || r.Code != 3 {
+				t.Errorf("stdout %q, exit code %d", r.Stdout, r.Code)
 			}
-			if l := lines(r.stderr); len(l) > 1 || strings.Contains(r.stderr, "tracegen-test-secret") {
-				t.Errorf("stderr %q: want at most one line, without the secret", r.stderr)
+			if l := lines(r.Stderr); len(l) > 1 || strings.Contains(r.Stderr, "tracegen-test-secret") {
+				t.Errorf("stderr %q: want at most one line, without the secret", r.Stderr)
 			}
-			if r.took > 4*time.Second {
-				t.Errorf("the program took %v with a 1s shutdown timeout", r.took)
+			if r.Took > 4*time.Second {
+				t.Errorf("the program took %v with a 1s shutdown timeout", r.Took)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package otlp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tracegen-dev/tracegen/runtime/internal/testtool"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -59,29 +59,10 @@ func program() int {
 
 const secretHeader = "Bearer sk-prog-secret-42"
 
-type run struct {
-	stdout, stderr string
-	code           int
-	took           time.Duration
-}
-
 // runProgram runs the test binary as the program with env added.
-func runProgram(t *testing.T, env ...string) run {
+func runProgram(t *testing.T, env ...string) testtool.Run {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append([]string{"OTLP_TEST_PROGRAM=1"}, env...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := run{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return testtool.RunSelf(t, "OTLP_TEST_PROGRAM", env...)
 }
 
 // TestProgramToCollector: an instrumented program configured only by the
@@ -98,8 +79,8 @@ func TestProgramToCollector(t *testing.T) {
 				"OTEL_EXPORTER_OTLP_HEADERS=Authorization="+strings.ReplaceAll(secretHeader, " ", "%20"),
 				"OTEL_SERVICE_NAME=otlp-prog", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=test",
 				"K8S_POD_NAME=planner-7d9f", "K8S_NAMESPACE_NAME=agents", "K8S_NODE_NAME=node-3")
-			if r.stdout != "hello from the program\n" || r.code != 3 || r.stderr != "" {
-				t.Fatalf("program: stdout %q, exit code %d, stderr %q", r.stdout, r.code, r.stderr)
+			if r.Stdout != "hello from the program\n" || r.Code != 3 || r.Stderr != "" {
+				t.Fatalf("program: stdout %q, exit code %d, stderr %q", r.Stdout, r.Code, r.Stderr)
 			}
 			checkProgramTrace(t, c.spans(4))
 		})
@@ -170,7 +151,7 @@ func checkProgramTrace(t *testing.T, spans []gotSpan) {
 // and does not wait past its shutdown timeout.
 func TestProgramUnaffected(t *testing.T) {
 	base := runProgram(t) // not traced
-	if base.stdout != "hello from the program\n" || base.code != 3 || base.stderr != "" {
+	if base.Stdout != "hello from the program\n" || base.Code != 3 || base.Stderr != "" {
 		t.Fatalf("untraced program: %+v", base)
 	}
 	down := freeAddr(t)
@@ -206,22 +187,22 @@ func TestProgramUnaffected(t *testing.T) {
 			r := runProgram(t, "TRACEGEN_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT="+tc.endpoint,
 				"OTEL_EXPORTER_OTLP_HEADERS=Authorization="+strings.ReplaceAll(secretHeader, " ", "%20"),
 				"TRACEGEN_SHUTDOWN_TIMEOUT=1s")
-			if r.stdout != base.stdout || r.code != base.code {
-				t.Errorf("stdout %q, exit code %d; untraced: %q, %d", r.stdout, r.code, base.stdout, base.code)
+			if r.Stdout != base.Stdout || r.Code != base.Code {
+				t.Errorf("stdout %q, exit code %d; untraced: %q, %d", r.Stdout, r.Code, base.Stdout, base.Code)
 			}
-			if n := strings.Count(r.stderr, "\n"); n > 1 || n == 1 && !strings.HasPrefix(r.stderr, "tracegen: ") {
-				t.Errorf("stderr has %d lines, want at most one tracegen warning:\n%s", n, r.stderr)
+			if n := strings.Count(r.Stderr, "\n"); n > 1 || n == 1 && !strings.HasPrefix(r.Stderr, "tracegen: ") {
+				t.Errorf("stderr has %d lines, want at most one tracegen warning:\n%s", n, r.Stderr)
 			}
-			if r.stderr == "" {
+			if r.Stderr == "" {
 				t.Error("no warning at all about the lost spans")
 			}
-			if strings.Contains(r.stderr, "sk-prog") {
-				t.Errorf("credential in stderr: %s", r.stderr)
+			if strings.Contains(r.Stderr, "sk-prog") {
+				t.Errorf("credential in stderr: %s", r.Stderr)
 			}
-			if r.took > tc.maxTook {
-				t.Errorf("the program took %v, want under %v", r.took, tc.maxTook)
+			if r.Took > tc.maxTook {
+				t.Errorf("the program took %v, want under %v", r.Took, tc.maxTook)
 			}
-			t.Logf("%v: %s", r.took.Round(time.Millisecond), r.stderr)
+			t.Logf("%v: %s", r.Took.Round(time.Millisecond), r.Stderr)
 		})
 	}
 }
