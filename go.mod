@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/klauspost/compress v1.20.4
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/tracegen-dev/tracegen/runtime v0.0.0
 	github.com/tracegen-dev/tracegen/runtime/export/otlp v0.0.0

@@ -5,7 +5,7 @@
 //
 // The model: a store is a table of traces. Each row holds one trace's spans
 // as the jsonl exporter writes them (runtime/record's encoding, one line per
-// span: spans received as OTLP are converted to it first), the fields a
+// span: spans received as OTLP are converted to it first; compressed), the fields a
 // report needs packed by package report, and a summary (start, duration,
 // root span, counts, tokens, energy, CO2e, water, models, session) for
 // lists. Filters are answered from an inverted index: for every span name,

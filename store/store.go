@@ -14,7 +14,7 @@ import (
 )
 
 // schemaVersion is stored in the meta table; Open refuses other versions.
-const schemaVersion = "1"
+const schemaVersion = "2"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS trace_spans (
 );
 CREATE TABLE IF NOT EXISTS trace_bodies (
 	id   INTEGER PRIMARY KEY, -- traces.id
-	body BLOB NOT NULL        -- per span: its JSONL line and a newline
+	body BLOB NOT NULL        -- per span: its JSONL line and a newline; S2-compressed (body.go)
 );
 CREATE TABLE IF NOT EXISTS postings (
 	key    TEXT PRIMARY KEY, -- see keys.go
@@ -80,7 +80,7 @@ func IsStore(path string) bool {
 // Open opens the store at path, creating it when it does not exist.
 func Open(path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "cache_size(-131072)"} {
+	for _, p := range []string{"page_size(65536)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "cache_size(-131072)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -109,7 +109,7 @@ func (s *Store) init() error {
 	case err != nil:
 		return err
 	case v != schemaVersion:
-		return fmt.Errorf("schema version %s, this tracegen reads version %s", v, schemaVersion)
+		return fmt.Errorf("schema version %s, this tracegen reads version %s: ingest the runs' files into a new store", v, schemaVersion)
 	}
 	return nil
 }

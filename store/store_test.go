@@ -414,3 +414,64 @@ func sameStats(a, b report.Stats) bool {
 	return a.Spans == b.Spans && a.Errors == b.Errors && a.InputTokens == b.InputTokens && a.OutputTokens == b.OutputTokens &&
 		near(a.WallMS, b.WallMS) && near(a.EnergyKWh, b.EnergyKWh) && near(a.CO2eG, b.CO2eG) && near(a.WaterL, b.WaterL)
 }
+
+// TestSchemaVersion: a store written by another schema version is refused
+// with a message that says what to do, not read wrongly.
+func TestSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "traces.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`UPDATE meta SET value = '1' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(path)
+	if err == nil || !strings.Contains(err.Error(), "schema version 1, this tracegen reads version "+schemaVersion) ||
+		!strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a version 1 store: %v", err)
+	}
+}
+
+// TestBodyCompressed: a trace's lines are stored compressed (what keeps
+// ingest fast) and read back byte for byte.
+func TestBodyCompressed(t *testing.T) {
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "spans.jsonl")
+	writeGen(t, path, 0, 100)
+	ingest(t, s, path)
+	var raw, stored int64
+	if err := s.db.QueryRow(`SELECT sum(length(body)) FROM trace_bodies`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = fi.Size()
+	if stored*2 > raw {
+		t.Errorf("stored bodies take %d bytes for %d bytes of JSONL: not compressed", stored, raw)
+	}
+	want, _ := os.ReadFile(path)
+	var got []byte
+	rows, err := s.db.Query(`SELECT body FROM trace_bodies ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		body, err := unpackBody(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, body...)
+	}
+	if len(got) != len(want) {
+		t.Errorf("bodies hold %d bytes of lines, the file %d", len(got), len(want))
+	}
+}

@@ -115,6 +115,9 @@ func (s *Store) Trace(ctx context.Context, id string) (*Trace, error) {
 		return nil, fmt.Errorf("store: %v", err)
 	}
 	t := &Trace{Summary: sum}
+	if body, err = unpackBody(body); err != nil {
+		return nil, fmt.Errorf("trace %s: %v", id, err)
+	}
 	if t.Spans, err = decodeBody(body, sum.Start); err != nil {
 		return nil, fmt.Errorf("trace %s: %v", id, err)
 	}

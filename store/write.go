@@ -133,7 +133,7 @@ func (w *writer) flush() error {
 		return fmt.Errorf("store: %v", err)
 	}
 	defer insBody.Close()
-	var meta, packed, body []byte
+	var meta, packed, body, stored []byte
 	for _, tid := range w.order {
 		p := w.pending[tid]
 		st := old[tid]
@@ -184,7 +184,8 @@ func (w *writer) flush() error {
 		if _, err := insSpans.ExecContext(w.ctx, id, meta, packed); err != nil {
 			return fmt.Errorf("store: trace %s: %v", tid, err)
 		}
-		if _, err := insBody.ExecContext(w.ctx, id, body); err != nil {
+		stored = packBody(stored[:0], body)
+		if _, err := insBody.ExecContext(w.ctx, id, stored); err != nil {
 			return fmt.Errorf("store: trace %s: %v", tid, err)
 		}
 		for _, k := range p.keys {
@@ -215,9 +216,14 @@ func (w *writer) lookup(ids []record.TraceID) (map[record.TraceID]*storedTrace, 
 		for rows.Next() {
 			st := &storedTrace{}
 			var tid []byte
-			if err := rows.Scan(&st.id, &tid, &st.meta, &st.packed, &st.body); err != nil {
+			var stored []byte
+			if err := rows.Scan(&st.id, &tid, &st.meta, &st.packed, &stored); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: %v", err)
+			}
+			if st.body, err = unpackBody(stored); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: trace %x: %v", tid, err)
 			}
 			out[record.TraceID(tid)] = st
 		}
