@@ -51,12 +51,11 @@ func (core) CurrentOf(goid int64) *spanhook.Node {
 }
 
 func (core) CurrentLocked(goid int64) (*spanhook.Node, *sync.Mutex) {
-	sh := shardOf(goid)
-	sh.mu.Lock()
-	if s := sh.m[goid]; s != nil {
-		return &s.node, &sh.mu
+	s, mu := currentLocked(goid)
+	if s == nil {
+		return nil, mu
 	}
-	return nil, &sh.mu
+	return &s.node, mu
 }
 
 func (core) CurrentCount() int                        { return currentCount() }

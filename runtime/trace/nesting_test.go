@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"unsafe"
 
 	"github.com/tracegen-dev/tracegen/runtime/export"
 	"github.com/tracegen-dev/tracegen/runtime/internal/goroutine"
@@ -324,12 +323,5 @@ func TestContentRequested(t *testing.T) {
 	var nilSpan *Span
 	if nilSpan.ContentRequested() {
 		t.Error("nil span: ContentRequested = true")
-	}
-}
-
-// The current-span shards fill a cache line each.
-func TestShardSize(t *testing.T) {
-	if n := unsafe.Sizeof(shard{}); n != 64 {
-		t.Errorf("a shard is %d bytes, want 64 (one cache line)", n)
 	}
 }
