@@ -73,6 +73,9 @@ type Span struct {
 	mu sync.Mutex
 	// wantContent is set at start by WithContentCapture, read-only afterwards.
 	wantContent bool
+	// genai is set at start for a span of a GenAI type (llm, chain, agent,
+	// tool), read-only afterwards (see framedOTel).
+	genai bool
 	ended       bool // guarded by mu
 
 	// childPanic is what a child span of s last recorded of a panic that
