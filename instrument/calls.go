@@ -22,7 +22,8 @@ type CallRewriter interface {
 	//	fun(args...)
 	// becomes
 	//	alias.Func(Args..., fun, args...)
-	// where alias names ImportPath in the file (a trailing ... is kept).
+	// where alias names ImportPath in the file (a trailing ... is kept);
+	// with Recv set (fun is recv.M), alias.Func(Args..., recv, fun, args...).
 	Rewrite(pkg *types.Package, info *types.Info, call *ast.CallExpr) (CallRewrite, bool)
 }
 
@@ -31,6 +32,10 @@ type CallRewrite struct {
 	ImportPath string   // package of the wrapper, e.g. ".../runtime/genai"; not RuntimePath
 	Func       string   // exported function name in that package, e.g. "Call"
 	Args       []string // leading arguments, each a Go basic literal (e.g. a quoted rule id)
+	// Recv, when set, is the receiver of the method call, passed after Args:
+	// an identifier or field selections on one (it is evaluated twice), and
+	// Func's name starts with "Method", which is how -strip knows to drop it.
+	Recv ast.Expr
 }
 
 // validate checks what the rewriter relies on to undo the rewrite.
@@ -40,6 +45,9 @@ func (c CallRewrite) validate() error {
 	}
 	if !isIdent(c.Func) {
 		return fmt.Errorf("call rewrite: bad Func %q", c.Func)
+	}
+	if c.Recv != nil && !strings.HasPrefix(c.Func, "Method") {
+		return fmt.Errorf("call rewrite: %s takes a receiver but its name does not start with Method", c.Func)
 	}
 	for _, a := range c.Args {
 		e, err := parser.ParseExpr(a)
@@ -106,6 +114,9 @@ func (r *rewriter) rewriteCalls() {
 		prefix := alias + "." + cr.Func + "("
 		for _, a := range cr.Args {
 			prefix += a + ", "
+		}
+		if cr.Recv != nil {
+			prefix += string(r.src[r.off(cr.Recv.Pos()):r.off(cr.Recv.End())]) + ", "
 		}
 		p := r.off(call.Fun.Pos())
 		r.add(p, p, prefix)

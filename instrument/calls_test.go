@@ -21,10 +21,16 @@ func (f *fakeRules) Rewrite(pkg *types.Package, info *types.Info, call *ast.Call
 		return CallRewrite{}, false
 	}
 	fn, ok := info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.FullName() != "(*example.com/golden/sdk.Client).Chat" {
+	if !ok {
 		return CallRewrite{}, false
 	}
-	return CallRewrite{ImportPath: "example.com/golden/wrap", Func: "Chat", Args: []string{`"fake.chat"`}}, true
+	switch fn.FullName() {
+	case "(*example.com/golden/sdk.Client).Chat":
+		return CallRewrite{ImportPath: "example.com/golden/wrap", Func: "Chat", Args: []string{`"fake.chat"`}}, true
+	case "(*example.com/golden/sdk.Client).Ask":
+		return CallRewrite{ImportPath: "example.com/golden/wrap", Func: "MethodAsk", Args: []string{`"fake.ask"`}, Recv: sel.X}, true
+	}
+	return CallRewrite{}, false
 }
 
 const fakeSDK = `package sdk
@@ -41,6 +47,8 @@ func (c *Client) Chat(ctx context.Context, prompt string, opts ...Opt) (string, 
 	}
 	return "re: " + prompt, nil
 }
+
+func (c *Client) Ask(ctx context.Context, q string) (string, error) { return "a: " + q, nil }
 `
 
 const fakeWrap = `package wrap
@@ -55,6 +63,12 @@ import (
 func Chat(rule string, f func(context.Context, string, ...sdk.Opt) (string, error), ctx context.Context, prompt string, opts ...sdk.Opt) (string, error) {
 	s, err := f(ctx, prompt, opts...)
 	fmt.Printf("[%s] %s\n", rule, s)
+	return s, err
+}
+
+func MethodAsk(rule string, c *sdk.Client, f func(context.Context, string) (string, error), ctx context.Context, q string) (string, error) {
+	s, err := f(ctx, q)
+	fmt.Printf("[%s] %T %s\n", rule, c, s)
 	return s, err
 }
 `
@@ -92,6 +106,7 @@ func main() {
 	)))
 	f := c.Chat
 	_ = f
+	fmt.Println(c.Ask(ctx, "why"))
 }
 `
 
@@ -128,6 +143,7 @@ func TestCallRewriter(t *testing.T) {
 		"f := c.Chat\n",
 		`import tracegenWrap "example.com/golden/wrap"`,
 		`go tracegenWrap.Chat("fake.chat", c.Chat, ctx, "background")`,
+		`fmt.Println(tracegenWrap.MethodAsk("fake.ask", c, c.Ask, ctx, "why"))`,
 		`go tracegen.Fork(span, fmt.Sprint)("typed")`,
 		"go bg(1)\n",
 		"go println()\n",
@@ -167,5 +183,8 @@ func TestCallRewriter(t *testing.T) {
 	}
 	if got := strings.Count(string(run), "[fake.chat]"); got < 4 {
 		t.Errorf("wrapper ran %d times, want at least 4:\n%s", got, run)
+	}
+	if !strings.Contains(string(run), "[fake.ask] *sdk.Client a: why\n") {
+		t.Errorf("the receiver wrapper did not run with the receiver:\n%s", run)
 	}
 }

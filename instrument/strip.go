@@ -605,7 +605,10 @@ func (s *stripper) stripCall(call *ast.CallExpr, osName string) error {
 		}
 		i++
 	}
-	if i == len(call.Args) {
+	if strings.HasPrefix(sel.Sel.Name, "Method") {
+		i++ // the receiver, before the method value
+	}
+	if i >= len(call.Args) {
 		return s.errorf(call.Pos(), "wrapper call without the wrapped function")
 	}
 	fun := call.Args[i]

@@ -219,6 +219,28 @@ func (p *parser) path(n *yaml.Node, key string, request bool, dst *string) {
 	}
 }
 
+// spanOf reads span-of: a request path, or one rooted at recv, the
+// receiver of the method the rule covers.
+func (p *parser) spanOf(n *yaml.Node, dst *string) {
+	p.str(n, "span-of", dst)
+	if *dst == "" {
+		return
+	}
+	root, rest, _ := strings.Cut(*dst, ".")
+	msg := ""
+	switch {
+	case root != "recv":
+		if msg = checkPath(*dst, true); msg != "" {
+			msg += " (or, for span-of, recv: the method's receiver)"
+		}
+	case rest != "":
+		msg = checkPath(rest, false)
+	}
+	if msg != "" {
+		p.errorf(n, "span-of", "%s", msg)
+	}
+}
+
 var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$`)
 	stepRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]*\])*$`)
@@ -267,7 +289,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 		"stream":          func(v *yaml.Node) { p.stream(v, r) },
 		"response":        func(v *yaml.Node) { p.response(v, &r.Spec.Response) },
 		"span":            func(v *yaml.Node) { p.str(v, "span", &r.Spec.Span) },
-		"span-of":         func(v *yaml.Node) { p.path(v, "span-of", true, &r.Spec.SpanOf) },
+		"span-of":         func(v *yaml.Node) { p.spanOf(v, &r.Spec.SpanOf) },
 		"span-types":      func(v *yaml.Node) { r.Spec.SpanTypes = p.strMap(v, "span-types") },
 		"span-name":       func(v *yaml.Node) { p.str(v, "span-name", &r.Spec.SpanName) },
 		"client":          func(v *yaml.Node) { p.str(v, "client", &r.Client) },

@@ -103,6 +103,9 @@ type Match struct {
 	// ImportPath is the wrappers' package: LLMHTTPPath for client rules,
 	// GenaiPath for the others ("" also means GenaiPath).
 	ImportPath string
+	// Recv is the receiver of a method call whose rule reads it (span-of:
+	// recv): the Method wrappers take it before the method value.
+	Recv ast.Expr
 }
 
 // MatchCall returns how to rewrite call, or false when no rule covers it or
@@ -137,6 +140,9 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		if wrapper = convertArgs(info, call, sig, wrapper); wrapper == "" {
 			return Match{}, false
 		}
+		if readsRecv(b.rule) {
+			return methodMatch(b.rule, wrapper, recv)
+		}
 		return Match{Rule: b.rule, Func: wrapper, Args: []string{ruleArg(b.rule)}, ImportPath: GenaiPath}, true
 	case roleEvents:
 		if sig.Params().Len() == 0 && sig.Results().Len() == 1 {
@@ -164,6 +170,45 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		return Match{Rule: b.rule, Func: "StreamClose"}, true
 	}
 	return Match{}, false
+}
+
+// readsRecv reports whether rule reads the receiver of the method it covers.
+func readsRecv(r *Rule) bool {
+	root, _, _ := strings.Cut(r.Spec.SpanOf, ".")
+	return root == "recv"
+}
+
+// methodMatch routes a call whose rule reads the receiver through the Method
+// wrapper of its shape: Call1 becomes Method1(rule, recv, recv.M, ctx, a).
+// The receiver is then evaluated twice, so it must be a name or a chain of
+// field selections on one (no call, no index); other calls, and calls of
+// functions, are left alone.
+func methodMatch(r *Rule, wrapper string, recv ast.Expr) (Match, bool) {
+	if recv == nil || !plainOperand(recv) {
+		return Match{}, false
+	}
+	var method string
+	switch wrapper {
+	case "Call1":
+		method = "Method1"
+	case "Call1V":
+		method = "Method1V"
+	default:
+		return Match{}, false
+	}
+	return Match{Rule: r, Func: method, Args: []string{ruleArg(r)}, ImportPath: GenaiPath, Recv: recv}, true
+}
+
+// plainOperand reports whether e is an identifier or a selection x.f.g on
+// one: evaluating it twice has no effect the first time did not.
+func plainOperand(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return true
+	case *ast.SelectorExpr:
+		return plainOperand(e.X)
+	}
+	return false
 }
 
 // callee resolves the function a call calls, and the receiver expression of

@@ -51,6 +51,7 @@ type PromptOpt struct{}
 func (PromptOpt) gen() {}
 func Generate(ctx context.Context, c *Client, opts ...GenOpt) (*Resp, error) { return nil, nil }
 func Run(ctx context.Context, m Iface, input any, opts ...Option) (string, error) { return "", nil }
+type Tool interface{ Call(ctx context.Context, in string) (string, error) }
 type Config struct{ HTTPClient any }
 func NewClient(opts ...Option) *Client { return nil }
 func New(opts ...Option) (*Client, error) { return nil, nil }
@@ -112,6 +113,11 @@ const fakeRules = `
   doc: client
   funcs: ["example.com/sdk.NewClient", "example.com/sdk.New", "example.com/sdk.NewClientWithConfig", "example.com/sdk.NewCtx"]
   client: HTTPClient
+- name: sdk.tool
+  doc: tool
+  funcs: ["(example.com/sdk.Tool).Call"]
+  span: tool
+  span-of: recv
 `
 
 // matchAll type-checks a user function body and returns, for each call in
@@ -136,7 +142,11 @@ func matchAll(t *testing.T, m *Matcher, body string) []string {
 		}
 		fun := types.ExprString(call.Fun)
 		if mt, ok := m.MatchCall(info, call); ok {
-			out = append(out, fmt.Sprintf("%s -> %s(%s)", fun, mt.Func, strings.Join(mt.Args, ", ")))
+			args := mt.Args
+			if mt.Recv != nil {
+				args = append(args[:len(args):len(args)], types.ExprString(mt.Recv))
+			}
+			out = append(out, fmt.Sprintf("%s -> %s(%s)", fun, mt.Func, strings.Join(args, ", ")))
 		} else if fun != "multi" {
 			out = append(out, fun+" -> none")
 		}
@@ -189,6 +199,12 @@ func TestMatchCall(t *testing.T) {
 		{"client constructor with a config value", `sdk.NewClientWithConfig(sdk.Config{})`,
 			[]string{`sdk.NewClientWithConfig -> Client1("HTTPClient")`}},
 		{"client constructor with a context and a config", `sdk.NewCtx(ctx, &sdk.Config{})`, []string{`sdk.NewCtx -> ClientCtx("HTTPClient")`}},
+		{"receiver passed to a rule that reads it", `var tl sdk.Tool; tl.Call(ctx, "2+2")`,
+			[]string{"tl.Call -> Method1(`" + specJSON(rs[9]) + "`, tl)"}},
+		{"receiver through fields", `var b struct{ T sdk.Tool }; b.T.Call(ctx, "2+2")`,
+			[]string{"b.T.Call -> Method1(`" + specJSON(rs[9]) + "`, b.T)"}},
+		{"receiver evaluated with effects is left alone", `var ts []sdk.Tool; ts[0].Call(ctx, "2+2")`,
+			[]string{"ts[0].Call -> none"}},
 		{"function value is not followed", `f := c.Chat.New; f(ctx, sdk.Params{})`, []string{"f -> none"}},
 		{"method expression is not followed", `(*sdk.Service).New(&c.Chat, ctx, sdk.Params{})`, []string{"(*sdk.Service).New -> none"}},
 		{"multi-value argument is left alone", `c.Chat.New(multi())`, []string{"c.Chat.New -> none"}},

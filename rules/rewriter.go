@@ -34,5 +34,5 @@ func (m *Matcher) Rewrite(pkg *types.Package, info *types.Info, call *ast.CallEx
 	if path == "" {
 		path = GenaiPath
 	}
-	return instrument.CallRewrite{ImportPath: path, Func: mt.Func, Args: mt.Args}, true
+	return instrument.CallRewrite{ImportPath: path, Func: mt.Func, Args: mt.Args, Recv: mt.Recv}, true
 }

@@ -96,8 +96,16 @@ func TestParseFramework(t *testing.T) {
 	if s := rs[0].Spec; s.Span != "chain" || s.SpanOf != "arg1" || s.SpanTypes["example.com/acme/agents"] != "agent" {
 		t.Errorf("parsed spec = %+v", s)
 	}
+	for _, of := range []string{"recv", "recv.Name"} {
+		rs, err := Parse("r.yaml", []byte(strings.Replace(goodFramework, "span-of: arg1", "span-of: "+of, 1)))
+		if err != nil || rs[0].Spec.SpanOf != of {
+			t.Errorf("span-of: %s: %v, %+v", of, err, rs)
+		}
+	}
 	bad := []struct{ name, src, want string }{
 		{"span type", strings.Replace(goodFramework, "span: chain", "span: flow", 1), `span: "flow" is not a span type`},
+		{"span-of root", strings.Replace(goodFramework, "span-of: arg1", "span-of: self", 1), `span-of: path "self" must start with arg1, arg2, ..., args, opts or func (or, for span-of, recv: the method's receiver)`},
+		{"span-of step", strings.Replace(goodFramework, "span-of: arg1", "span-of: recv..X", 1), `span-of: path ".X": bad step ""`},
 		{"mapped type", strings.Replace(goodFramework, ": agent", ": robot", 1), `span-types: example.com/acme/agents: "robot" is not a span type`},
 		{"no name", strings.Replace(goodFramework, "  span-of: arg1\n", "", 1), "span-of: want one of span-of"},
 		{"both names", goodFramework + "  span-name: x\n", "span-of: want one of span-of"},

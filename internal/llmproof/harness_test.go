@@ -77,9 +77,16 @@ func tracegenTool(t testing.TB) string {
 
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
 	t.Helper()
+	return runStdin(t, dir, env, "", name, args...)
+}
+
+// runStdin is run with stdin as the command's standard input.
+func runStdin(t *testing.T, dir string, env []string, stdin, name string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -113,23 +120,10 @@ func instrumentAndRunMode(t *testing.T, name string, overlay bool, env ...string
 func instrumentAndRunFlags(t *testing.T, name string, overlay bool, flags []string, env ...string) ([]*span, string) {
 	t.Helper()
 	tool := tracegenTool(t)
-	src := filepath.Join(repoRoot(t), "testdata", "llm", name)
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	// No go mod tidy: -mod=mod records the requirements and sums the
-	// instrumented build needs, without looking at test dependencies.
+	dir := copyProgram(t, name)
 	goenv := []string{"GOFLAGS=-mod=mod"}
-	// What a user does: require the runtime module (here, this checkout's;
-	// go mod edit replaces a replacement the program's go.mod may have).
-	run(t, dir, nil, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen/runtime@v0.0.0",
-		"-replace=github.com/tracegen-dev/tracegen/runtime="+filepath.Join(repoRoot(t), "runtime"))
-
 	jsonl := filepath.Join(dir, "spans.jsonl")
-	runEnv := append(goenv, "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH="+jsonl,
-		"TRACEGEN_CAPTURE_CONTENT=", "TRACEGEN_SAMPLE=1")
-	runEnv = append(runEnv, env...)
+	runEnv := append(traceEnv(jsonl), env...)
 	var out string
 	if overlay {
 		out = run(t, dir, runEnv, tool, append(flags, "go", "run", ".")...)
@@ -155,6 +149,29 @@ func instrumentAndRunFlags(t *testing.T, name string, overlay bool, flags []stri
 		t.Logf("span %q type=%s dur=%.1fms attrs=%v impact=%v", s.Name, s.Type, s.Duration, s.Attrs, s.Impact)
 	}
 	return spans, out
+}
+
+// copyProgram copies testdata/llm/<name> to a temporary directory and
+// points its go.mod at this checkout's runtime module, as a user requires
+// the runtime (go mod edit replaces a replacement the program may have).
+func copyProgram(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(t), "testdata", "llm", name))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, dir, nil, "go", "mod", "edit", "-require=github.com/tracegen-dev/tracegen/runtime@v0.0.0",
+		"-replace=github.com/tracegen-dev/tracegen/runtime="+filepath.Join(repoRoot(t), "runtime"))
+	return dir
+}
+
+// traceEnv is the environment of a traced run: spans go to the JSONL file
+// at jsonl, all of them, without message content. No go mod tidy:
+// GOFLAGS=-mod=mod records the requirements and sums the instrumented build
+// needs, without looking at test dependencies.
+func traceEnv(jsonl string) []string {
+	return []string{"GOFLAGS=-mod=mod", "TRACEGEN_EXPORTER=jsonl", "TRACEGEN_JSONL_PATH=" + jsonl,
+		"TRACEGEN_CAPTURE_CONTENT=", "TRACEGEN_SAMPLE=1"}
 }
 
 func readSpans(t *testing.T, path string) []*span {

@@ -8,7 +8,8 @@ import (
 
 // Framework rules (a Spec with Span set) trace the runs of chains, agents
 // and tools: the call gets a span of that type, named after the Go type of
-// the value at SpanOf (the chain, the agent executor), and the LLM calls
+// the value at SpanOf (the chain, the agent executor; a tool by what its
+// Name method returns, when it has one), and the LLM calls
 // made during the run are its descendants. A run does not put an LLM call in
 // the context, so those calls still get their own spans. A framework entry
 // point that calls another for the same value (langchaingo's chains.Run
@@ -46,6 +47,11 @@ func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.C
 			typ = t
 		}
 		name, id = runName(v), runIdentity(v)
+		if typ == SpanTool {
+			if n := toolName(v); n != "" {
+				name = n
+			}
+		}
 	})
 	if id != nil && ctx.Value(runKey{}) == id {
 		return call(ctx) // the same run, entered again one layer down
@@ -89,6 +95,19 @@ func runName(v reflect.Value) string {
 		return ""
 	}
 	return strings.TrimLeft(v.Type().String(), "*")
+}
+
+// toolName is what v's Name() string method returns (langchaingo's and
+// Genkit's tools have one), or "".
+func toolName(v reflect.Value) string {
+	v = concrete(v)
+	if !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
+		return ""
+	}
+	if n, ok := v.Interface().(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
 }
 
 // runID is the identity of a run's value: its type and, for a pointer, its

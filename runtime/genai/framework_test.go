@@ -128,3 +128,57 @@ func TestCall1VAConvertsOptions(t *testing.T) {
 		t.Errorf("Call1VA = %q, %v; options %v", out, err, got)
 	}
 }
+
+// A tool the way langchaingo's and Genkit's are: an interface with a Name.
+type tooler interface {
+	Name() string
+	Call(ctx context.Context, input string) (string, error)
+}
+
+type calculator struct{ calls int }
+
+func (*calculator) Name() string { return "calculator" }
+
+func (c *calculator) Call(ctx context.Context, input string) (string, error) {
+	c.calls++
+	return "42", nil
+}
+
+type anonTool struct{}
+
+func (anonTool) Call(ctx context.Context, input string) (string, error) { return "", nil }
+
+const toolRule = `{"name":"test.tool","span":"tool","span_of":"recv"}`
+
+// TestFrameworkToolSpans: a tool rule (span_of recv) gets the receiver
+// from the Method wrappers; its span is an execute_tool span named by the
+// tool's Name, or by its type when it has none, and the tool's result is
+// the wrapper's.
+func TestFrameworkToolSpans(t *testing.T) {
+	rec := tracetest.NewRecorder(t)
+	ctx, root := trace.Start(context.Background(), "agent", trace.TypeAgent)
+	calc := &calculator{}
+	var tool tooler = calc
+	if out, err := Method1(toolRule, tool, tool.Call, ctx, "6*7"); out != "42" || err != nil || calc.calls != 1 {
+		t.Fatalf("Method1 = %q, %v after %d calls; want the tool's own result, one call", out, err, calc.calls)
+	}
+	call := func(ctx context.Context, in string, _ ...option) (string, error) { return anonTool{}.Call(ctx, in) }
+	if _, err := Method1V(toolRule, anonTool{}, call, ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	tests := []struct{ span, name string }{
+		{"execute_tool calculator", "calculator"},
+		{"execute_tool genai.anonTool", "genai.anonTool"},
+	}
+	for _, tt := range tests {
+		s := rec.ByName(tt.span)
+		if len(s) != 1 {
+			t.Fatalf("spans %v: want one %q", rec.Names(), tt.span)
+		}
+		if s[0].Type != record.TypeTool || s[0].ParentSpanID != root.SpanID() ||
+			rec.Attr(s[0], AttrOperationName).String() != "execute_tool" || rec.Attr(s[0], "gen_ai.tool.name").String() != tt.name {
+			t.Errorf("%s: type %s parent %s attrs %v", tt.span, s[0].Type, s[0].ParentSpanID, s[0].Attrs)
+		}
+	}
+}

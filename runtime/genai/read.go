@@ -13,6 +13,7 @@ import (
 type site struct {
 	spec *Spec
 	fn   any          // the wrapped function value
+	recv any          // the receiver f is bound to, for the Method wrappers
 	args []any        // arguments after the context
 	opts func() []any // variadic options, applied only when a model path needs them
 }
@@ -130,6 +131,8 @@ func (st site) root(name string) reflect.Value {
 	switch {
 	case name == "func":
 		return reflect.ValueOf(st.fn)
+	case name == "recv":
+		return reflect.ValueOf(st.recv)
 	case name == "args":
 		return reflect.ValueOf(st.args)
 	case name == "opts":

@@ -324,3 +324,21 @@ func enrichOuter(ctx context.Context, rule string, r any, err error) {
 		outer.SetResponse(acc.response())
 	})
 }
+
+// Method1 is Call1 for a framework rule that reads the method's receiver
+// (span-of: recv): recv is the value the method value f is bound to
+// (recv.M for f), which the rewrite passes as it passes f.
+func Method1[T, A, R any](rule string, recv T, f func(context.Context, A) (R, error), ctx context.Context, a A) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, recv: recv, args: []any{a}}, func(ctx context.Context) (R, error) { return f(ctx, a) })
+	}
+	return f(ctx, a)
+}
+
+// Method1V is Method1 for f(ctx, a, opts...).
+func Method1V[T, A, O, R any](rule string, recv T, f func(context.Context, A, ...O) (R, error), ctx context.Context, a A, opts ...O) (R, error) {
+	if spec := frameworkSpec(rule); spec != nil {
+		return framed(ctx, spec, site{fn: f, recv: recv, args: []any{a}, opts: anys(opts)}, func(ctx context.Context) (R, error) { return f(ctx, a, opts...) })
+	}
+	return f(ctx, a, opts...)
+}

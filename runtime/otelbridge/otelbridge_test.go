@@ -123,3 +123,58 @@ func TestBridgeAllocations(t *testing.T) {
 		t.Errorf("StartContext costs %v allocations more than Start with the bridge, want at most 3", withCtx-plain)
 	}
 }
+
+// A framework's own OpenTelemetry spans (Genkit starts one per flow,
+// generation and model call) sit between the tracegen spans of a run and
+// are exported nowhere tracegen's spans go. Beneath a GenAI span, and for a
+// GenAI span, an OpenTelemetry span of the same trace is passed over: the
+// tracegen span is the parent, wherever it comes from (the context or the
+// goroutine's current span). Elsewhere the OpenTelemetry span stays the
+// parent (TestOTelSeesTracegenSpan), and so does one of another trace.
+func TestOTelBeneathFramework(t *testing.T) {
+	otelChild := func(ctx context.Context, trace oteltrace.TraceID) context.Context {
+		return oteltrace.ContextWithSpanContext(ctx, oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
+			TraceID: trace, SpanID: oteltrace.SpanID{7, 7, 7, 7, 7, 7, 7, 7}, TraceFlags: oteltrace.FlagsSampled}))
+	}
+	tests := []struct {
+		name       string
+		outer      []trace.StartOption
+		inner      []trace.StartOption
+		fromOuter  bool // the OpenTelemetry span is started from the outer span's context, else from a bare one
+		otherTrace bool
+		wantOuter  bool // the inner span's parent is the outer span, else the OpenTelemetry span
+	}{
+		{"llm beneath chain, context", []trace.StartOption{trace.TypeChain}, []trace.StartOption{trace.TypeLLM}, true, false, true},
+		{"llm beneath chain, current span", []trace.StartOption{trace.TypeChain}, []trace.StartOption{trace.TypeLLM}, false, false, true},
+		{"llm beneath plain span", nil, []trace.StartOption{trace.TypeLLM}, true, false, true},
+		{"plain beneath agent", []trace.StartOption{trace.TypeAgent}, nil, true, false, true},
+		{"tool beneath plain span", nil, []trace.StartOption{trace.TypeTool}, true, false, true},
+		{"plain beneath plain span", nil, nil, true, false, false},
+		{"llm beneath chain, other trace", []trace.StartOption{trace.TypeChain}, []trace.StartOption{trace.TypeLLM}, true, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := tracetest.NewRecorder(t)
+			ctx, outer := trace.Start(context.Background(), "outer", tc.outer...)
+			tid := oteltrace.TraceID(outer.TraceID())
+			if tc.otherTrace {
+				tid = oteltrace.TraceID{9, 9}
+			}
+			base := ctx
+			if !tc.fromOuter {
+				base = context.Background()
+			}
+			_, inner := trace.Start(otelChild(base, tid), "inner", tc.inner...)
+			inner.End()
+			outer.End()
+			in, out := rec.Span("inner"), rec.Span("outer")
+			want := record.SpanID{7, 7, 7, 7, 7, 7, 7, 7}
+			if tc.wantOuter {
+				want = out.SpanID
+			}
+			if in.ParentSpanID != want || in.TraceID != record.TraceID(tid) || in.RemoteParent == tc.wantOuter {
+				t.Errorf("inner: trace %s parent %s remote %t, want trace %s parent %s", in.TraceID, in.ParentSpanID, in.RemoteParent, tid, want)
+			}
+		})
+	}
+}

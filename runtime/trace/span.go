@@ -73,7 +73,10 @@ type Span struct {
 	mu sync.Mutex
 	// wantContent is set at start by WithContentCapture, read-only afterwards.
 	wantContent bool
-	ended       bool // guarded by mu
+	// genai is set at start for a span of a GenAI type (llm, chain, agent,
+	// tool), read-only afterwards (see framedOTel).
+	genai bool
+	ended bool // guarded by mu
 
 	// childPanic is what a child span of s last recorded of a panic that
 	// unwound it, so that s need not format the value or dump the stack again.

@@ -107,7 +107,8 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	// Read the current span now, publish s only once it is fully built:
 	// the energy sampler reads current spans from other goroutines.
 	prev := currentOf(goid)
-	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx)
+	genai := genaiType(opts)
+	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx, genai)
 	if parent != nil && !parent.node.Sampled {
 		return &unsampledBelow // see its doc: no allocation, nothing current
 	}
@@ -120,7 +121,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 		s.rec = &sd.data.rec
 		s.rec.Attrs = sd.data.attrBuf[:0]
 	}
-	s.p, s.parentCtx, s.name = p, ctx, name
+	s.p, s.parentCtx, s.name, s.genai = p, ctx, name, genai
 	s.node.Goid = goid
 	s.prev = prev
 
@@ -171,8 +172,9 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 
 // chooseParent picks the parent of a span started on a goroutine whose
 // current span is prev: a tracegen span, or a remote parent (hasRemote),
-// or neither (a new trace).
-func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, remote ctxparent.Remote, hasRemote bool) {
+// or neither (a new trace). genai tells whether the new span is of a GenAI
+// type (see framedOTel).
+func chooseParent(ctx context.Context, prev *Span, fromCtx, genai bool) (parent *Span, remote ctxparent.Remote, hasRemote bool) {
 	if fromCtx {
 		parent = SpanFromContext(ctx)
 		if parent == nil || ctxparent.HasReader() {
@@ -186,8 +188,9 @@ func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, 
 		if prev != nil && prev != parent && isAncestor(parent, prev) {
 			parent = prev
 		}
-		// An OpenTelemetry span started beneath it, from its context.
-		if hasRemote && remoteBeneath(remote, parent) {
+		// An OpenTelemetry span started beneath it, from its context
+		// (unless a framework's own, see framedOTel).
+		if hasRemote && remoteBeneath(remote, parent) && !framedOTel(remote, parent, genai) {
 			parent = nil
 		} else {
 			hasRemote = false
@@ -197,7 +200,7 @@ func chooseParent(ctx context.Context, prev *Span, fromCtx bool) (parent *Span, 
 		// so a remote parent in ctx is often above the current span, which
 		// joined it: it wins only when the current span's chain does not
 		// know it (an OpenTelemetry span started beneath).
-		if !hasRemote || !remoteBeneath(remote, prev) {
+		if !hasRemote || !remoteBeneath(remote, prev) || framedOTel(remote, prev, genai) {
 			parent, hasRemote = prev, false
 		}
 	case hasRemote:
@@ -268,6 +271,31 @@ func remoteBeneath(r ctxparent.Remote, cur *Span) bool {
 		}
 	}
 	return true
+}
+
+// framedOTel reports whether the OpenTelemetry span r, started beneath the
+// tracegen span cur, is to be passed over: it is in cur's trace, and cur or
+// the new span (genai) is a GenAI span (llm, chain, agent or tool). Such an
+// OpenTelemetry span is a framework's own (Genkit starts one for each flow,
+// generation and model call), which an exporter of tracegen spans does not
+// see: the new span's parent is cur, so the trace a tracegen exporter
+// receives has no parent it lacks. Beneath an OpenTelemetry span that
+// plain traced functions started, the OpenTelemetry span stays the parent.
+func framedOTel(r ctxparent.Remote, cur *Span, genai bool) bool {
+	return record.TraceID(r.TraceID) == cur.traceID && (genai || cur.genai)
+}
+
+// genaiType reports whether opts give a GenAI span type.
+func genaiType(opts []StartOption) bool {
+	for _, o := range opts {
+		if t, ok := o.(Type); ok {
+			switch t {
+			case TypeLLM, TypeChain, TypeAgent, TypeTool:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isAncestor reports whether a is a strict ancestor of s.
