@@ -262,6 +262,36 @@ func TestAuthorsEinoToolCallOnce(t *testing.T) {
 	checkLLM(t, tr, spans, f.requests(), w, []string{"chain compose.Runnable"})
 }
 
+// branchLine matches the line compose/chain's branch lambdas print: the
+// branch is chosen at random (rand.Intn(2)), so each run may take either.
+var branchLine = regexp.MustCompile(`hello in branch lambda 0[12]`)
+
+// TestAuthorsEinoChain runs eino-examples' compose/chain: a chain (a
+// lambda, a branch of two lambdas, a passthrough, a parallel of two
+// lambdas, a nested chain of a chat template and the OpenAI chat model, a
+// lambda) run by Runnable.Invoke, one request. The branch is random: the
+// output is compared with the branch's line masked, and the request must
+// carry the role the branch printed it chose.
+func TestAuthorsEinoChain(t *testing.T) {
+	t.Parallel()
+	newFake := func(t *testing.T) *fake { return openAIFake(t, chatText("Purr")) }
+	ex := example{dir: "eino-compose-chain", pkg: "./compose/chain", env: []string{"OPENAI_MODEL_NAME=gpt-4o-mini"},
+		mask: func(s string) string {
+			return branchLine.ReplaceAllString(logTime.ReplaceAllString(s, "<time>"), "<branch>")
+		}}
+	spans, out, f := runExample(t, ex, newFake, openAIEnv)
+	if !strings.Contains(out, "output is : Purr 1") || f.requests() != 1 {
+		t.Fatalf("want the model's answer after one request, got %d requests and\n%s", f.requests(), out)
+	}
+	role := map[string]string{"hello in branch lambda 01": "cat", "hello in branch lambda 02": "dog"}[branchLine.FindString(out)]
+	if body := f.body(1); role == "" || !strings.Contains(body, "You are a "+role+".") {
+		t.Errorf("the branch printed %q; the request does not carry its role %q:\n%s", branchLine.FindString(out), role, body)
+	}
+	tr := newTree(spans)
+	tr.checkClosed(t)
+	checkLLM(t, tr, spans, f.requests(), langchainLLM, []string{"chain compose.Runnable"})
+}
+
 // TestAuthorsGenkitInterrupts runs Genkit's samples/intermediate-interrupts
 // (the Google AI plugin, whose google.golang.org/genai client reads
 // GOOGLE_GEMINI_BASE_URL): a flow whose genkit.Generate calls the model

@@ -45,6 +45,13 @@ func (f *fake) requests() int {
 	return len(f.bodies)
 }
 
+// body returns the body of request n (from 1).
+func (f *fake) body(n int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bodies[n-1]
+}
+
 // record stores a request body and returns its number (from 1).
 func (f *fake) record(r *http.Request) (int, string) {
 	body, _ := io.ReadAll(r.Body)
