@@ -239,9 +239,9 @@ var logTime = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 // TestAuthorsEinoToolCallOnce runs eino-examples' compose/graph/tool_call_once:
 // a graph (chat template, the OpenAI chat model with a tool bound, a branch,
 // a tools node) run by Runnable.Invoke. The fake's one answer asks for the
-// user_info tool, whose result the graph returns. (The tools node's call
-// is not a tool span yet: eino's tools have no Name method, only Info(ctx),
-// which the runtime does not call.)
+// user_info tool, whose result the graph returns; the tools node's call of
+// it is an execute_tool span beneath the graph's run, named by the tool's
+// Info(ctx).
 func TestAuthorsEinoToolCallOnce(t *testing.T) {
 	t.Parallel()
 	newFake := func(t *testing.T) *fake {
@@ -260,6 +260,7 @@ func TestAuthorsEinoToolCallOnce(t *testing.T) {
 	w := langchainLLM
 	w.finish = "tool_calls"
 	checkLLM(t, tr, spans, f.requests(), w, []string{"chain compose.Runnable"})
+	checkTools(t, tr, spans, []string{"chain compose.Runnable > execute_tool user_info"})
 }
 
 // branchLine matches the line compose/chain's branch lambdas print: the

@@ -48,7 +48,7 @@ func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.C
 		}
 		name, id = runName(v), runIdentity(v)
 		if typ == SpanTool {
-			if n := toolName(v); n != "" {
+			if n := toolName(ctx, v); n != "" {
 				name = n
 			}
 		}
@@ -98,8 +98,10 @@ func runName(v reflect.Value) string {
 }
 
 // toolName is what v's Name() string method returns (langchaingo's and
-// Genkit's tools have one), or "".
-func toolName(v reflect.Value) string {
+// Genkit's tools have one); else the Name string field of what its
+// Info(ctx) (T, error) method returns without error (eino's tools return a
+// *schema.ToolInfo; Info is a getter in every eino tool known); else "".
+func toolName(ctx context.Context, v reflect.Value) string {
 	v = concrete(v)
 	if !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
 		return ""
@@ -107,8 +109,35 @@ func toolName(v reflect.Value) string {
 	if n, ok := v.Interface().(interface{ Name() string }); ok {
 		return n.Name()
 	}
+	info := v.MethodByName("Info")
+	if !info.IsValid() {
+		return ""
+	}
+	t := info.Type()
+	if t.NumIn() != 1 || t.In(0) != ctxType || t.NumOut() != 2 || t.Out(1) != errType {
+		return ""
+	}
+	out := info.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem()})
+	if !out[1].IsNil() {
+		return ""
+	}
+	r := concrete(out[0])
+	for r.Kind() == reflect.Pointer && !r.IsNil() {
+		r = r.Elem()
+	}
+	if r.Kind() != reflect.Struct {
+		return ""
+	}
+	if n := r.FieldByName("Name"); n.IsValid() && n.Kind() == reflect.String {
+		return n.String()
+	}
 	return ""
 }
+
+var (
+	ctxType = reflect.TypeFor[context.Context]()
+	errType = reflect.TypeFor[error]()
+)
 
 // runID is the identity of a run's value: its type and, for a pointer, its
 // address.

@@ -2,6 +2,7 @@ package genai
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -148,12 +149,31 @@ type anonTool struct{}
 
 func (anonTool) Call(ctx context.Context, input string) (string, error) { return "", nil }
 
+// A tool the way eino's are: no Name, an Info(ctx) returning a pointer to
+// a struct with a Name field (schema.ToolInfo).
+type infoTool struct{ err error }
+
+type toolInfo struct {
+	Name, Desc string
+}
+
+func (t infoTool) Info(ctx context.Context) (*toolInfo, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	return &toolInfo{Name: "user_info", Desc: "looks a user up"}, nil
+}
+
+func (infoTool) InvokableRun(ctx context.Context, args string, _ ...option) (string, error) {
+	return "{}", nil
+}
+
 const toolRule = `{"name":"test.tool","span":"tool","span_of":"recv"}`
 
 // TestFrameworkToolSpans: a tool rule (span_of recv) gets the receiver
 // from the Method wrappers; its span is an execute_tool span named by the
-// tool's Name, or by its type when it has none, and the tool's result is
-// the wrapper's.
+// tool's Name, or the Name its Info(ctx) returns, or by its type when it
+// has neither (or Info fails), and the tool's result is the wrapper's.
 func TestFrameworkToolSpans(t *testing.T) {
 	rec := tracetest.NewRecorder(t)
 	ctx, root := trace.Start(context.Background(), "agent", trace.TypeAgent)
@@ -166,10 +186,17 @@ func TestFrameworkToolSpans(t *testing.T) {
 	if _, err := Method1V(toolRule, anonTool{}, call, ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
+	for _, it := range []infoTool{{}, {err: errors.New("no info")}} {
+		if out, err := Method1V(toolRule, it, it.InvokableRun, ctx, `{"name":"ann"}`); out != "{}" || err != nil {
+			t.Fatalf("Method1V = %q, %v; want the tool's own result", out, err)
+		}
+	}
 	root.End()
 	tests := []struct{ span, name string }{
 		{"execute_tool calculator", "calculator"},
 		{"execute_tool genai.anonTool", "genai.anonTool"},
+		{"execute_tool user_info", "user_info"},
+		{"execute_tool genai.infoTool", "genai.infoTool"},
 	}
 	for _, tt := range tests {
 		s := rec.ByName(tt.span)
