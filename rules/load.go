@@ -351,8 +351,13 @@ func (p *parser) frameworkRule(n *yaml.Node, r *Rule) {
 	if (r.Spec.SpanOf == "") == (r.Spec.SpanName == "") {
 		p.errorf(n, "span-of", "want one of span-of (the request path of the value the span is named after, e.g. arg1) or span-name (a fixed name)")
 	}
-	if r.Spec.Provider != "" || r.Spec.Stream != "" || r.Spec.Operation != "" {
-		p.errorf(n, "span", "a framework rule has no provider, operation or stream: its LLM calls have their own rules")
+	if r.Spec.Provider != "" || r.Spec.Operation != "" {
+		p.errorf(n, "span", "a framework rule has no provider or operation: its LLM calls have their own rules")
+	}
+	// A run that returns a stream object goes on while it is read: its
+	// span ends with the stream, found by the stream wrappers (sse, recv).
+	if k := r.Spec.Stream; k != "" && k != llmspec.StreamKindSSE && k != llmspec.StreamKindRecv {
+		p.errorf(n, "stream", "a framework rule's stream is of kind sse or recv (the run returns the stream object), not %q", k)
 	}
 }
 

@@ -168,6 +168,8 @@ func (m *Matcher) MatchCall(info *types.Info, call *ast.CallExpr) (Match, bool) 
 		return Match{Rule: b.rule, Func: "StreamRecv"}, true
 	case b.role == roleClose && res.Len() == 1 && isError(res.At(0).Type()):
 		return Match{Rule: b.rule, Func: "StreamClose"}, true
+	case b.role == roleClose && res.Len() == 0:
+		return Match{Rule: b.rule, Func: "StreamCloseNoErr"}, true
 	}
 	return Match{}, false
 }

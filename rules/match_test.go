@@ -57,6 +57,10 @@ func NewClient(opts ...Option) *Client { return nil }
 func New(opts ...Option) (*Client, error) { return nil, nil }
 func NewClientWithConfig(c Config) *Client { return nil }
 func NewCtx(ctx context.Context, c *Config) (*Client, error) { return nil, nil }
+type Reader[T any] struct{}
+func (r *Reader[T]) Recv() (T, error) { var z T; return z, nil }
+func (r *Reader[T]) Close() {}
+type Runner interface{ Stream(ctx context.Context, in string, opts ...Option) (*Reader[string], error) }
 `,
 }
 
@@ -118,6 +122,15 @@ const fakeRules = `
   funcs: ["(example.com/sdk.Tool).Call"]
   span: tool
   span-of: recv
+- name: sdk.runstream
+  doc: run stream
+  funcs: ["(example.com/sdk.Runner).Stream"]
+  span: chain
+  span-name: sdk.Runner
+  stream:
+    kind: recv
+    recv: (*example.com/sdk.Reader[T]).Recv
+    close: (*example.com/sdk.Reader[T]).Close
 `
 
 // matchAll type-checks a user function body and returns, for each call in
@@ -174,6 +187,8 @@ func TestMatchCall(t *testing.T) {
 			[]string{"c.Chat.New -> Call1V(`" + specJSON(rs[0]) + "`)"}},
 		{"stream and its methods", `st := c.Chat.NewStreaming(ctx, sdk.Params{}); for st.Next() {}; st.Close()`,
 			[]string{"c.Chat.NewStreaming -> Stream1V(`" + specJSON(rs[1]) + "`)", "st.Next -> StreamNext()", "st.Close -> StreamClose()"}},
+		{"a run returning a stream, Close without error", `var r sdk.Runner; sr, _ := r.Stream(ctx, "q"); sr.Recv(); defer sr.Close()`,
+			[]string{"r.Stream -> Call1V(`" + specJSON(rs[10]) + "`)", "sr.Recv -> StreamRecv()", "sr.Close -> StreamCloseNoErr()"}},
 		{"promoted through an embedded struct", `ch.Gen(ctx, "m", nil, nil)`,
 			[]string{"ch.Gen -> Seq3(`" + specJSON(rs[2]) + "`)"}},
 		{"interface method", `i.Generate(ctx, nil)`,

@@ -96,6 +96,10 @@ func TestParseFramework(t *testing.T) {
 	if s := rs[0].Spec; s.Span != "chain" || s.SpanOf != "arg1" || s.SpanTypes["example.com/acme/agents"] != "agent" {
 		t.Errorf("parsed spec = %+v", s)
 	}
+	streamed := goodFramework + "  stream:\n    kind: recv\n    recv: (*example.com/acme.Reader[T]).Recv\n    close: (*example.com/acme.Reader[T]).Close\n"
+	if rs, err := Parse("r.yaml", []byte(streamed)); err != nil || rs[0].Spec.Stream != "recv" || rs[0].Stream.Close != "(*example.com/acme.Reader[T]).Close" {
+		t.Errorf("framework rule with a stream: %v, %+v", err, rs)
+	}
 	for _, of := range []string{"recv", "recv.Name"} {
 		rs, err := Parse("r.yaml", []byte(strings.Replace(goodFramework, "span-of: arg1", "span-of: "+of, 1)))
 		if err != nil || rs[0].Spec.SpanOf != of {
@@ -110,6 +114,7 @@ func TestParseFramework(t *testing.T) {
 		{"no name", strings.Replace(goodFramework, "  span-of: arg1\n", "", 1), "span-of: want one of span-of"},
 		{"both names", goodFramework + "  span-name: x\n", "span-of: want one of span-of"},
 		{"provider", goodFramework + "  provider: acme\n", "span: a framework rule has no provider"},
+		{"stream kind", goodFramework + "  stream:\n    kind: seq\n", "stream: a framework rule's stream is of kind sse or recv"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

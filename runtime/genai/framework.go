@@ -14,7 +14,10 @@ import (
 // the context, so those calls still get their own spans. A framework entry
 // point that calls another for the same value (langchaingo's chains.Run
 // calling chains.Call) opens one span, not two; so does a run of a rule with
-// a fixed name (SpanName) directly inside a run of the same rule.
+// a fixed name (SpanName) directly inside a run of the same rule. A rule
+// with a stream (eino's Runnable.Stream) returns a stream object the run
+// goes on in: its span ends when that stream is drained, fails or is
+// closed, as an LLM call's stream does.
 
 // runKey keys the identity of the innermost framework run in a context.
 type runKey struct{}
@@ -63,12 +66,15 @@ func framed[R any](ctx context.Context, spec *Spec, st site, call func(context.C
 	done := false
 	defer func() {
 		if !done {
-			end(errPanic) // the panic goes on unchanged
+			end(errPanic, false) // the panic goes on unchanged
 		}
 	}()
 	r, err := call(ctx)
 	done = true
-	end(err)
+	if err == nil && spec.Stream != "" && trackRun(spec, r, end) {
+		return r, err // the run goes on while its stream is read
+	}
+	end(err, false)
 	return r, err
 }
 

@@ -3,6 +3,7 @@ package genai
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/tracegen-dev/tracegen/runtime/record"
@@ -207,5 +208,70 @@ func TestFrameworkToolSpans(t *testing.T) {
 			rec.Attr(s[0], AttrOperationName).String() != "execute_tool" || rec.Attr(s[0], "gen_ai.tool.name").String() != tt.name {
 			t.Errorf("%s: type %s parent %s attrs %v", tt.span, s[0].Type, s[0].ParentSpanID, s[0].Attrs)
 		}
+	}
+}
+
+// A stream the way eino's schema.StreamReader is: Recv until io.EOF, and a
+// Close that returns nothing.
+type runReader struct{ left int }
+
+func (r *runReader) Recv() (string, error) {
+	if r.left == 0 {
+		return "", io.EOF
+	}
+	r.left--
+	return "chunk", nil
+}
+
+func (r *runReader) Close() {}
+
+const runStreamRule = `{"name":"test.run.stream","span":"chain","span_name":"test.Runner","stream":"recv"}`
+
+// TestFrameworkRunStream: a framework rule with a stream keeps the run's
+// span open after the call returns, until the stream it returned is read to
+// io.EOF, closed, or abandoned at Shutdown; a failed call ends it at once.
+func TestFrameworkRunStream(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      bool
+		read      func(*runReader)
+		abandoned bool
+	}{
+		{name: "drained", read: func(r *runReader) {
+			for {
+				if _, err := StreamRecv(r.Recv); err != nil {
+					return
+				}
+			}
+		}},
+		{name: "closed early", read: func(r *runReader) { StreamRecv(r.Recv); StreamCloseNoErr(r.Close) }},
+		{name: "abandoned", read: func(r *runReader) { StreamRecv(r.Recv); Shutdown() }, abandoned: true},
+		{name: "failed", fail: true, read: func(*runReader) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := tracetest.NewRecorder(t)
+			stream := func(ctx context.Context, in string, _ ...option) (*runReader, error) {
+				if tt.fail {
+					return nil, errors.New("no graph")
+				}
+				return &runReader{left: 2}, nil
+			}
+			r, err := Call1V(runStreamRule, stream, context.Background(), "q")
+			if tt.fail != (err != nil) {
+				t.Fatalf("Call1V error %v, want failure %v", err, tt.fail)
+			}
+			if !tt.fail {
+				if n := len(rec.Spans()); n != 0 {
+					t.Fatalf("%d spans ended when the call returned, before its stream was read: %v", n, rec.Names())
+				}
+			}
+			tt.read(r)
+			s := rec.Span("chain test.Runner")
+			abandoned, _ := s.Lookup(AttrStreamAbandoned)
+			if s.Type != record.TypeChain || abandoned.Bool() != tt.abandoned || (s.Status == record.StatusError) != tt.fail {
+				t.Errorf("span type %s status %v attrs %v; want a chain, abandoned %v, failed %v", s.Type, s.Status, s.Attrs, tt.abandoned, tt.fail)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ var errPanic = errors.New("panic")
 // named "{operation} {name}" with the GenAI operation names for agents
 // (invoke_agent, gen_ai.agent.name) and tools (execute_tool,
 // gen_ai.tool.name); chains have no GenAI name and are "chain {name}".
-func startRun(ctx context.Context, rule, typ, name string) (context.Context, func(error)) {
+func startRun(ctx context.Context, rule, typ, name string) (context.Context, func(err error, abandoned bool)) {
 	op, key, st := "chain", "tracegen.chain.name", trace.TypeChain
 	switch typ {
 	case SpanAgent:
@@ -61,9 +61,12 @@ func startRun(ctx context.Context, rule, typ, name string) (context.Context, fun
 	}
 	ctx, s := trace.Start(ctx, op, trace.KindInternal, st, trace.WithAttributes(attrs...))
 	if s == nil {
-		return ctx, func(error) {}
+		return ctx, func(error, bool) {}
 	}
-	return ctx, func(err error) {
+	return ctx, func(err error, abandoned bool) {
+		if abandoned {
+			s.SetAttr(AttrStreamAbandoned, true)
+		}
 		s.RecordError(err)
 		s.End()
 	}

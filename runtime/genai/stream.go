@@ -14,9 +14,11 @@ import (
 // when a program leaks streams.
 const maxStreams = 4096
 
-// streamState is one followed stream: its call and what its elements said.
+// streamState is one followed stream: its call and what its elements said,
+// or, for the stream a framework run returned, the end of the run's span.
 type streamState struct {
 	call *Call
+	run  func(err error, abandoned bool) // a framework run's stream: call is nil
 	spec *Spec
 	src  any              // the stream object: Current, Err
 	keys []unsafe.Pointer // registry keys: the stream, its embedded pointers, its events channel
@@ -44,12 +46,27 @@ func track(c *Call, spec *Spec, s any) bool {
 	if isNil(s) {
 		return false
 	}
-	st := &streamState{call: c, spec: spec, src: s, acc: newAccumulator(c, spec), stop: make(chan struct{})}
+	return register(&streamState{call: c, spec: spec, src: s, acc: newAccumulator(c, spec), stop: make(chan struct{})}, s)
+}
+
+// trackRun registers the stream object s a framework run returned (a rule
+// with span and stream): end ends the run's span when the stream is
+// drained, fails or is closed, or at Shutdown (abandoned). It reports false
+// when s cannot be followed; the caller then ends the run.
+func trackRun(spec *Spec, s any, end func(err error, abandoned bool)) bool {
+	if isNil(s) {
+		return false
+	}
+	return register(&streamState{run: end, spec: spec, src: s, stop: make(chan struct{})}, s)
+}
+
+// register finds the keys of the stream object s and stores st under them.
+func register(st *streamState, s any) bool {
 	ok := false
 	safely(func() {
 		v := reflect.ValueOf(s)
-		if spec.Stream == StreamKindEvents {
-			m := v.MethodByName(spec.Accessor)
+		if st.spec.Stream == StreamKindEvents {
+			m := v.MethodByName(st.spec.Accessor)
 			if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
 				return
 			}
@@ -91,7 +108,9 @@ func track(c *Call, spec *Spec, s any) bool {
 	}
 	if streamCount.Add(1) > maxStreams {
 		streamCount.Add(-1)
-		c.SetAttr(AttrStreamAbandoned, true)
+		if st.call != nil {
+			st.call.SetAttr(AttrStreamAbandoned, true)
+		}
 		return false
 	}
 	for _, k := range st.keys {
@@ -117,6 +136,9 @@ func (st *streamState) claimEvents() bool { return st.events.CompareAndSwap(fals
 
 // element records one stream element.
 func (st *streamState) element(x any) {
+	if st.call == nil {
+		return // a run's stream: only its end counts
+	}
 	st.call.FirstChunk()
 	st.mu.Lock()
 	st.acc.add(x)
@@ -131,13 +153,20 @@ func (st *streamState) finish(err error, abandoned bool) {
 		return
 	}
 	st.done = true
-	resp := st.acc.response()
+	var resp Response
+	if st.acc != nil {
+		resp = st.acc.response()
+	}
 	close(st.stop)
 	st.mu.Unlock()
 	for _, k := range st.keys {
 		streams.CompareAndDelete(k, st)
 	}
 	streamCount.Add(-1)
+	if st.call == nil {
+		st.run(err, abandoned)
+		return
+	}
 	st.call.SetResponse(resp)
 	noteMissingUsage(st.call, st.spec, st.acc)
 	if abandoned {
@@ -200,6 +229,15 @@ func StreamClose(close func() error) error {
 		st.finish(nil, false)
 	}
 	return err
+}
+
+// StreamCloseNoErr is StreamClose for a Close() that returns nothing
+// (eino's schema.StreamReader), called as StreamCloseNoErr(stream.Close).
+func StreamCloseNoErr(close func()) {
+	close()
+	if st := lookupStream(methodRecv(close)); st != nil {
+		st.finish(nil, false)
+	}
 }
 
 // StreamEvents wraps a stream's Events() <-chan T (Bedrock ConverseStream),
