@@ -126,8 +126,10 @@ type pipeline struct {
 // ensureStarted runs at the start of every span: it counts the span, runs
 // the start hooks on the pipeline's first span and wakes helpers that exited
 // while idle (wake hooks). The batcher is started by enqueue, not here.
-func (p *pipeline) ensureStarted() {
-	spanStarts.Add(1)
+//
+// It returns the calling goroutine's id, read once the first span's start
+// found how to read it.
+func (p *pipeline) ensureStarted() (goid int64) {
 	if !p.started.Load() {
 		p.startOnce.Do(func() {
 			initGoid()
@@ -137,21 +139,40 @@ func (p *pipeline) ensureStarted() {
 			p.started.Store(true)
 		})
 	}
+	goid = curGoid()
+	spanStarts[uint64(goid)%nStartStripes].n.Add(1)
 	for i := range wakeHooks {
 		w := &wakeHooks[i]
 		if w.asleep.Load() && w.asleep.CompareAndSwap(true, false) {
 			p.callHook("wake hook", w.wake)
 		}
 	}
+	return goid
 }
 
 // spanStarts counts spans started on any pipeline since the program began
-// (one atomic add per Start or Begin on an enabled pipeline).
-var spanStarts atomic.Uint64
+// (one atomic add per Start or Begin on an enabled pipeline), in stripes
+// chosen by goroutine id, each on a cache line of its own, so that
+// goroutines on different cores do not contend for one counter.
+var spanStarts [nStartStripes]struct {
+	n atomic.Uint64
+	_ [56]byte
+}
+
+const nStartStripes = 16
 
 // spansStarted returns how many spans were started so far: a goroutine that
 // wants to exit when tracing is idle compares it across its idle period.
-func spansStarted() uint64 { return spanStarts.Load() }
+// Each stripe is read atomically; a span that counts itself before reading
+// a wake flag (onSpanStartWake) is seen by a reader that stores the flag
+// before summing, whichever stripe it counted in.
+func spansStarted() uint64 {
+	var n uint64
+	for i := range spanStarts {
+		n += spanStarts[i].n.Load()
+	}
+	return n
+}
 
 // wakeHooks restart goroutines that exit while tracing is idle (the energy
 // sampler): see onSpanStartWake.

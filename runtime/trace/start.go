@@ -102,8 +102,7 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 			return &unsampledBelow
 		}
 	}
-	p.ensureStarted()
-	goid := curGoid()
+	goid := p.ensureStarted()
 	// Read the current span now, publish s only once it is fully built:
 	// the energy sampler reads current spans from other goroutines.
 	prev := currentOf(goid)
