@@ -439,6 +439,9 @@ func finish2(t *testing.T, mem *export.Memory) []*record.Record {
 }
 
 func TestEnergyRollup(t *testing.T) {
+	// Exact joules: no measured energy from the sampler on top of what
+	// the test adds (a sampler a test before left running would give some).
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	mem := setup(t, Config{})
 	root := Begin("root")
 	child := Begin("child")
@@ -477,6 +480,9 @@ func TestRedactionHook(t *testing.T) {
 }
 
 func TestConcurrentSpanUse(t *testing.T) {
+	// Exact joules: no measured energy from the sampler on top of what
+	// the test adds (a sampler a test before left running would give some).
+	t.Setenv("TRACEGEN_ENERGY", "off")
 	mem := setup(t, Config{Limits: SpanLimits{EventCount: 1000}})
 	_, s := Start(context.Background(), "shared")
 	var wg sync.WaitGroup

@@ -130,7 +130,14 @@ type pipeline struct {
 // It returns the calling goroutine's id, read once the first span's start
 // found how to read it.
 func (p *pipeline) ensureStarted() (goid int64) {
-	if !p.started.Load() {
+	if p.started.Load() {
+		goid = curGoid()
+		spanStarts[uint64(goid)%nStartStripes].n.Add(1)
+	} else {
+		// Count the span before the start hooks run, as every later span
+		// is counted before it looks at the wake flags; the goroutine id
+		// can be read cheaply only once initGoid ran.
+		spanStarts[0].n.Add(1)
 		p.startOnce.Do(func() {
 			initGoid()
 			for _, h := range startHooks {
@@ -138,9 +145,8 @@ func (p *pipeline) ensureStarted() (goid int64) {
 			}
 			p.started.Store(true)
 		})
+		goid = curGoid()
 	}
-	goid = curGoid()
-	spanStarts[uint64(goid)%nStartStripes].n.Add(1)
 	for i := range wakeHooks {
 		w := &wakeHooks[i]
 		if w.asleep.Load() && w.asleep.CompareAndSwap(true, false) {
