@@ -380,8 +380,15 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 	if j["run"] < children*(1-1e-9) {
 		t.Errorf("run %d: root %.6f J < sum of its children %.6f J", i, j["run"], children)
 	}
-	if j["run"] > rep.ProcessJ*1.01 {
-		t.Errorf("run %d: root %.6f J > process energy %.6f J", i, j["run"], rep.ProcessJ)
+	// The root ends with a provisional share, at the price of the last
+	// interval, of its CPU time since the meter's last reading; the
+	// reading after it settles the process's figure at the real price, but
+	// the root was exported already. Allow one tick's worth of energy
+	// beside the 1 % (root 1.5 % over in one CI run of several, at 62
+	// ticks: one tick was 1.6 %).
+	perTick := rep.ProcessJ / float64(max(rep.Stats.Ticks, 1))
+	if j["run"] > rep.ProcessJ*1.01+perTick {
+		t.Errorf("run %d: root %.6f J > process energy %.6f J (+1 %% and one tick's %.6f J)", i, j["run"], rep.ProcessJ, perTick)
 	}
 	for _, n := range []string{"busy", "double", "short", "run"} {
 		if src[n] != sensor {
