@@ -7,17 +7,25 @@ import (
 	"testing"
 )
 
-// BenchmarkDepsRebuild measures a warm `tracegen go build` of
-// testdata/llm/langchainchains (tracegen's cache and the go build cache
-// filled, nothing changed) with the dependencies' SDK calls rewritten
-// (deps=true, the default) and without (-deps=false): what finding and
-// reusing the rewritten dependencies costs per build.
+// BenchmarkDepsRebuild measures a warm `tracegen go build` (tracegen's
+// cache and the go build cache filled, nothing changed) with the
+// dependencies' SDK calls rewritten (deps=true, the default) and without
+// (-deps=false): what finding and reusing the rewritten dependencies costs
+// per build, for langchaingo chains and for eino's compose/chain example
+// (whose rules name eino's own types, so most of eino and eino-ext is
+// rewritten).
 //
 //	go test -run '^$' -bench DepsRebuild ./internal/llmproof
 func BenchmarkDepsRebuild(b *testing.B) {
+	for _, prog := range []string{"langchainchains", filepath.Join("authors", "eino-compose-chain")} {
+		b.Run(filepath.Base(prog), func(b *testing.B) { benchRebuild(b, prog) })
+	}
+}
+
+func benchRebuild(b *testing.B, prog string) {
 	tool := tracegenTool(b)
 	dir := b.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(b), "testdata", "llm", "langchainchains"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot(b), "testdata", "llm", prog))); err != nil {
 		b.Fatal(err)
 	}
 	b.Setenv("GOFLAGS", "-mod=mod")
