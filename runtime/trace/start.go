@@ -28,11 +28,23 @@ func Start(ctx context.Context, name string, opts ...StartOption) (context.Conte
 	if atomic.LoadUint32(&offFlag) != 0 {
 		return ctx, nil
 	}
+	if beneathUnsampled(ctx) {
+		return ctx, &unsampledBelow
+	}
 	s := startSlow(ctx, name, opts)
 	if s == nil || s == &unsampledBelow {
 		return ctx, s
 	}
 	return s.context(), s
+}
+
+// beneathUnsampled reports whether ctx is itself an unsampled span of the
+// active pipeline (what Start returned for one), with no bridge that could
+// find an OpenTelemetry parent in it: newSpan's first case, without its
+// calls and the context lookup.
+func beneathUnsampled(ctx context.Context) bool {
+	ps, ok := ctx.(*Span)
+	return ok && !ps.node.Sampled && ps.p != nil && ps.p == active.Load() && !ctxparent.HasReader()
 }
 
 // startSlow starts a span from ctx, or returns nil when tracing is off.
@@ -99,6 +111,13 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 	// already counted as activity for the energy sampler.)
 	if fromCtx && !ctxparent.HasReader() {
 		if ps := SpanFromContext(ctx); ps != nil && !ps.node.Sampled {
+			return &unsampledBelow
+		}
+	}
+	// Begin beneath an unsampled current span: unsampled too, and, as for
+	// the case above, not counted again.
+	if !fromCtx && p.started.Load() {
+		if cur := currentOf(curGoid()); cur != nil && !cur.node.Sampled {
 			return &unsampledBelow
 		}
 	}
@@ -332,7 +351,7 @@ func newSpanID() record.SpanID {
 // is being unwound by a panic, End records the panic as Return does; it
 // never recovers it.
 func (s *Span) End() {
-	if s == nil {
+	if s == nil || s == &unsampledBelow {
 		return
 	}
 	if s.endIfUnwound() {

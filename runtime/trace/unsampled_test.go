@@ -63,3 +63,26 @@ func TestBeneathUnsampled(t *testing.T) {
 		t.Errorf("%d spans exported from an unsampled trace", n)
 	}
 }
+
+// The shortcuts for spans beneath an unsampled one (its context given to
+// Start, or it current for Begin) apply only while its pipeline is the
+// active one: after tracing was configured off, Start and Begin beneath it
+// give nil, as they do anywhere.
+func TestBeneathUnsampledReconfigured(t *testing.T) {
+	setup(t, Config{SampleRatio: 1e-18})
+	rctx, root := Start(context.Background(), "root")
+	defer root.End()
+	if _, s := Start(rctx, "child"); s != &unsampledBelow {
+		t.Fatalf("child beneath the unsampled root: %p, want the shared unsampled span", s)
+	}
+	if s := Begin("begun"); s != &unsampledBelow {
+		t.Fatalf("Begin beneath the unsampled root: %p, want the shared unsampled span", s)
+	}
+	Configure(Config{IgnoreEnv: true, Exporters: nil}) // off
+	if _, s := Start(rctx, "child"); s != nil {
+		t.Errorf("Start with tracing off beneath an old unsampled span: %p, want nil", s)
+	}
+	if s := Begin("begun"); s != nil {
+		t.Errorf("Begin with tracing off: %p, want nil", s)
+	}
+}
