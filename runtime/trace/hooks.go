@@ -38,7 +38,7 @@ import (
 //     (current.go); pruneCurrent(alive) drops entries of dead goroutines.
 //   - noteSpanGoroutine(goid, s) (current.go) is called by setCurrent and
 //     swapCurrent, on the goroutine span s becomes current on, after the
-//     shard is unlocked; it calls the energy package's Note hook.
+//     slot was written; it calls the energy package's Note hook.
 //   - (*Span).AddEnergy(source, joules) is the exported accumulator.
 
 var (

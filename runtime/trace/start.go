@@ -500,7 +500,7 @@ func (s *Span) end() {
 		return
 	}
 	// Pop first: popping is idempotent, and it must not nest inside s.mu
-	// (the energy sampler visits current spans under the shard locks).
+	// (the energy sampler gives a current span energy under its slot's lock).
 	popCurrent(s)
 	s.mu.Lock()
 	if s.ended {
