@@ -62,14 +62,21 @@ func serve(addr string) error {
 	srv := &http.Server{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", handle)
+	// Serve returns as soon as Shutdown starts; the program waits for it
+	// to finish, so that the answer to /quit is written before it exits.
+	shutDown := make(chan struct{})
 	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
-		go srv.Shutdown(context.Background())
+		go func() {
+			srv.Shutdown(context.Background())
+			close(shutDown)
+		}()
 	})
 	srv.Handler = mux
 	fmt.Printf("listening on %s\n", ln.Addr())
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-shutDown
 	return nil
 }
 
