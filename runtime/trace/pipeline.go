@@ -127,11 +127,11 @@ type pipeline struct {
 // the start hooks on the pipeline's first span and wakes helpers that exited
 // while idle (wake hooks). The batcher is started by enqueue, not here.
 //
-// It returns the calling goroutine's id, read once the first span's start
+// goid is the calling goroutine's id when the caller read it (after the
+// first span), else 0; it returns the id, read once the first span's start
 // found how to read it.
-func (p *pipeline) ensureStarted() (goid int64) {
-	if p.started.Load() {
-		goid = curGoid()
+func (p *pipeline) ensureStarted(goid int64) int64 {
+	if goid != 0 {
 		spanStarts[uint64(goid)%nStartStripes].n.Add(1)
 	} else {
 		// Count the span before the start hooks run, as every later span

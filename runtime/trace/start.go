@@ -114,17 +114,26 @@ func (p *pipeline) newSpan(ctx context.Context, name string, opts []StartOption,
 			return &unsampledBelow
 		}
 	}
-	// Begin beneath an unsampled current span: unsampled too, and, as for
-	// the case above, not counted again.
-	if !fromCtx && p.started.Load() {
-		if cur := currentOf(curGoid()); cur != nil && !cur.node.Sampled {
+	// Read the current span now, publish s only once it is fully built:
+	// the energy sampler reads current spans from other goroutines. Once
+	// the goroutine id is cheap to read (after the first span), Begin
+	// beneath an unsampled current span is unsampled too and, as for the
+	// case above, not counted again.
+	var goid int64
+	var prev *Span
+	if p.started.Load() {
+		goid = curGoid()
+		prev = currentOf(goid)
+		if !fromCtx && prev != nil && !prev.node.Sampled {
 			return &unsampledBelow
 		}
 	}
-	goid := p.ensureStarted()
-	// Read the current span now, publish s only once it is fully built:
-	// the energy sampler reads current spans from other goroutines.
-	prev := currentOf(goid)
+	if goid == 0 { // the first span: the id is read after initGoid
+		goid = p.ensureStarted(0)
+		prev = currentOf(goid)
+	} else {
+		p.ensureStarted(goid)
+	}
 	genai := genaiType(opts)
 	parent, remote, hasRemote := chooseParent(ctx, prev, fromCtx, genai)
 	if parent != nil && !parent.node.Sampled {
