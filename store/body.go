@@ -12,14 +12,10 @@ import (
 // writing the bytes saved twice (once to the write-ahead log, once at the
 // checkpoint), which is what an ingest otherwise spends most of its time on.
 
-// packBody appends the stored form of body to dst.
-func packBody(dst, body []byte) []byte {
-	n := s2.MaxEncodedLen(len(body))
-	if cap(dst)-len(dst) < n {
-		dst = append(make([]byte, 0, len(dst)+n), dst...)
-	}
-	enc := s2.Encode(dst[len(dst):len(dst)+n], body)
-	return dst[:len(dst)+len(enc)]
+// packBody returns the stored form of body, in buf when it is large
+// enough.
+func packBody(buf, body []byte) []byte {
+	return s2.Encode(buf[:cap(buf)], body)
 }
 
 // unpackBody returns the JSONL lines of a stored body.
