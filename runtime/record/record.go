@@ -58,8 +58,12 @@ type Record struct {
 	Events    []Event
 	Input     []Attr // captured input (empty when capture is off)
 	Output    []Attr // captured output
-	Resource  []Attr // process-wide attributes, shared between records
-	Impact    Impact
+	// Resource holds the process-wide attributes, one slice shared
+	// between records; it is not changed in place once a record holding
+	// it has been exported (the JSON encoder caches the encoding of the
+	// slice it meets most).
+	Resource []Attr
+	Impact   Impact
 }
 
 // IsLocalRoot reports whether the span has no parent inside this process.

@@ -241,3 +241,37 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceCache: the cached encoding of a shared resource is the
+// encoding of that slice and no other, whatever order slices come in: the
+// same slice again and again, two slices taking turns, one of the same
+// length, and slices that come once each (records decoded one by one).
+func TestResourceCache(t *testing.T) {
+	shared := []Attr{String("service.name", "svc"), Int("process.pid", 7)}
+	other := []Attr{String("service.name", "other")}
+	sameLen := []Attr{String("service.name", "svc2"), Int("process.pid", 8)}
+	want := func(res []Attr) string { return string(appendAttrObject(nil, res, nil)) }
+	encode := func(res []Attr) string {
+		r := sample()
+		r.Resource = res
+		var got struct{ Resource json.RawMessage }
+		if err := json.Unmarshal(r.AppendJSON(nil), &got); err != nil {
+			t.Fatal(err)
+		}
+		return string(got.Resource)
+	}
+	seq := [][]Attr{shared, shared, shared, other, shared, other, other, sameLen, shared, nil, sameLen, sameLen, shared}
+	for i := range 20 {
+		seq = append(seq, []Attr{String("service.name", "decoded"), Int("n", i)}, shared)
+	}
+	for i, res := range seq {
+		if got := encode(res); got != want(res) {
+			t.Fatalf("record %d: resource %s, want %s", i, got, want(res))
+		}
+	}
+	encode(shared)
+	encode(shared)
+	if c := resourceCache.Load(); c == nil || c.data != &shared[0] {
+		t.Errorf("a slice met twice in a row is not cached")
+	}
+}
