@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tracegen-dev/tracegen/instrument"
@@ -171,25 +172,50 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 	if err != nil {
 		return "", err
 	}
-	var deps []*depPackage
-	var env depsEnv
+	// The go command's environment, the dependency list and the rewrite of
+	// the scanned directories are independent, and each mostly waits on a
+	// go command: run them at once. The list is thrown away when the
+	// environment says dependencies cannot be rewritten.
+	var (
+		env      depsEnv
+		envErr   error
+		deps     []*depPackage
+		vendored bool
+		listErr  error
+		wg       sync.WaitGroup
+	)
 	if ov.deps {
-		if env, err = readGoEnv(root); err != nil {
-			return "", err
-		}
+		wg.Add(2)
+		go func() { defer wg.Done(); env, envErr = readGoEnv(root) }()
+		go func() { defer wg.Done(); deps, vendored, listErr = ov.listDeps() }()
+	}
+	var (
+		replace map[string]string
+		fresh   map[string]bool
+		errs    []*instrument.Error
+	)
+	early := len(dirs) > 0 && mi.requires
+	if early {
+		replace, fresh, errs, err = ov.rewrite(dirs)
+	}
+	wg.Wait()
+	if envErr != nil {
+		return "", envErr
+	}
+	if ov.deps {
 		if why := env.noDeps(inv); why != "" {
 			a.logf("go %s: %s: the LLM SDK calls of dependencies are not instrumented (only the main module's are); pass tracegen -deps=false to silence this", inv.sub, why)
 			ov.deps = false
+			deps, vendored, listErr = nil, false, nil
 		}
 	}
 	if ov.deps {
-		var vendored bool
-		if deps, vendored, err = ov.listDeps(); err != nil {
+		if listErr != nil {
 			// The go command cannot list the build (usually a broken
 			// go.mod or import): build as it is and let it say why.
 			deps, vendored = nil, false
 			if a.opts.verb {
-				a.logf("warning: not instrumenting dependencies: %v", err)
+				a.logf("warning: not instrumenting dependencies: %v", listErr)
 			}
 		}
 		if vendored {
@@ -204,7 +230,9 @@ func (a *app) prepareOverlay(inv *goInvocation, start time.Time) (string, error)
 		a.exitAtLeast(exitError)
 		return "", errSilent
 	}
-	replace, fresh, errs, err := ov.rewrite(dirs)
+	if !early {
+		replace, fresh, errs, err = ov.rewrite(dirs)
+	}
 	if err == nil && len(errs) == 0 && len(deps) > 0 {
 		var skipped []string
 		skipped, err = ov.rewriteDeps(deps, replace, fresh)
