@@ -380,15 +380,22 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 	if j["run"] < children*(1-1e-9) {
 		t.Errorf("run %d: root %.6f J < sum of its children %.6f J", i, j["run"], children)
 	}
-	// The root ends with a provisional share, at the price of the last
-	// interval, of its CPU time since the meter's last reading; the
-	// reading after it settles the process's figure at the real price, but
-	// the root was exported already. Allow one tick's worth of energy
-	// beside the 1 % (root 1.5 % over in one CI run of several, at 62
-	// ticks: one tick was 1.6 %).
-	perTick := rep.ProcessJ / float64(max(rep.Stats.Ticks, 1))
-	if j["run"] > rep.ProcessJ*1.01+perTick {
-		t.Errorf("run %d: root %.6f J > process energy %.6f J (+1 %% and one tick's %.6f J)", i, j["run"], rep.ProcessJ, perTick)
+	// Each span ends with a provisional share: its CPU time since the
+	// meter's last reading, at the price of the interval before. The
+	// reading after settles the process's figure at the real price, but the
+	// span was exported already, and the root carries its children's
+	// figures. So the root may exceed the process by what those shares can
+	// be off: at most one interval's CPU time of each span, priced within
+	// the ±25 % the spans are held to. (A bound of one tick failed in CI
+	// under load: the root 2.3 % over, its children already 2.1 %.)
+	price := rep.ProcessJ / max(rep.ProcessCPU.Seconds(), 1e-9)
+	var provisional time.Duration
+	for _, n := range []string{"busy", "idle", "double", "short"} {
+		provisional += min(rep.SpanCPU[n], energy.DefaultSampleInterval)
+	}
+	slack := 0.25 * provisional.Seconds() * price
+	if j["run"] > rep.ProcessJ*1.01+slack {
+		t.Errorf("run %d: root %.6f J > process energy %.6f J (+1 %% and %.6f J for the provisional shares of %v CPU)", i, j["run"], rep.ProcessJ, slack, provisional)
 	}
 	for _, n := range []string{"busy", "double", "short", "run"} {
 		if src[n] != sensor {
