@@ -33,6 +33,8 @@ func init() {
 }
 
 func TestLifecycleHooks(t *testing.T) {
+	hookStarts.Store(0) // from an earlier run of this test (-count)
+	hookStops.Store(0)
 	hookTest.Store(true)
 	defer hookTest.Store(false)
 	log := &syncBuffer{}
