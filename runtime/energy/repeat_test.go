@@ -302,7 +302,8 @@ func procStatBusy() (time.Duration, error) {
 // at least 50 ms that computes gets energy within ±25 % of its share of the
 // process's CPU time, the 30 ms span (shorter than the interval) gets a
 // proportional estimate, the sleeping span less than a tenth of the busy one
-// of equal length, and the root covers its children.
+// of equal length, and the root covers its children. A run that misses one
+// of the checks other load can move is repeated, up to three attempts.
 func TestEnergyRepeated(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the program 20 times, about 30 s")
@@ -328,14 +329,42 @@ func TestEnergyRepeated(t *testing.T) {
 				raplRoot = startFakeRAPL(t, 1.5, 9).root
 			}
 			for i := 1; i <= runs; i++ {
-				runThreeSpan(t, sensor, raplRoot, i)
+				// A run that misses a check is repeated, up to three
+				// attempts: the price the meter sees follows the whole
+				// machine's busy time (so does the fake RAPL counter),
+				// which other load on a shared VM moves from one interval
+				// to the next. A misattribution misses every attempt.
+				var misses []string
+				for attempt := 1; attempt <= 3; attempt++ {
+					m := runThreeSpan(t, sensor, raplRoot, i, attempt)
+					if len(m) == 0 {
+						if misses != nil {
+							t.Logf("run %d passed at attempt %d after: %s", i, attempt, strings.Join(misses, "; "))
+						}
+						misses = nil
+						break
+					}
+					for _, x := range m {
+						misses = append(misses, fmt.Sprintf("attempt %d: %s", attempt, x))
+					}
+				}
+				for _, m := range misses {
+					t.Error(m)
+				}
 			}
 		})
 	}
 }
 
-func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
+// runThreeSpan runs the program once and checks it. What holds on any
+// machine (no output on stderr, a root that covers its children, the energy
+// source, attributed + unattributed = process) is an error at once; what
+// other load on the machine can move (each span's share, the root against
+// the process, the sampler's exit) is returned, for the caller to repeat the
+// run.
+func runThreeSpan(t *testing.T, sensor, raplRoot string, i, attempt int) (misses []string) {
 	t.Helper()
+	miss := func(format string, args ...any) { misses = append(misses, fmt.Sprintf(format, args...)) }
 	jsonl := filepath.Join(t.TempDir(), "spans.jsonl")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	trace := ""
@@ -347,10 +376,15 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 		"TRACEGEN_RAPL_ROOT="+raplRoot, "TRACEGEN_SAMPLE_INTERVAL=", "TRACEGEN_ENERGY_BUDGET=", "GOMAXPROCS=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	busy0, _ := procStatBusy()
 	out, err := cmd.Output()
+	busy1, _ := procStatBusy()
 	if err != nil {
 		t.Fatalf("run %d: %v\n%s", i, err, stderr.String())
 	}
+	// The machine's busy time beside the program's: other load, which moves
+	// the price the meter sees (and the fake RAPL counter follows it).
+	other := busy1 - busy0 - (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
 	var rep programReport
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("run %d: %v\n%s", i, err, out)
@@ -360,12 +394,12 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 		return rep.ProcessJ * rep.SpanCPU[name].Seconds() / rep.ProcessCPU.Seconds()
 	}
 	var line strings.Builder
-	fmt.Fprintf(&line, "%s run %2d:", sensor, i)
+	fmt.Fprintf(&line, "%s run %2d (attempt %d):", sensor, i, attempt)
 	for _, n := range []string{"busy", "double", "short"} {
 		fmt.Fprintf(&line, " %s %.3f J (%.2f of CPU share, %v CPU)", n, j[n], j[n]/share(n), rep.SpanCPU[n].Round(time.Millisecond))
 	}
-	fmt.Fprintf(&line, "; idle %.4f J; run %.3f J; process %.3f J %v CPU; %d samples, %d ticks, %d dumps; sampler exit %v",
-		j["idle"], j["run"], rep.ProcessJ, rep.ProcessCPU.Round(time.Millisecond), rep.Stats.Samples, rep.Stats.Ticks, rep.Stats.Dumps, rep.SamplerExit.Round(time.Millisecond))
+	fmt.Fprintf(&line, "; idle %.4f J; run %.3f J; process %.3f J %v CPU; %d samples, %d ticks, %d dumps; sampler exit %v; other busy CPU %v",
+		j["idle"], j["run"], rep.ProcessJ, rep.ProcessCPU.Round(time.Millisecond), rep.Stats.Samples, rep.Stats.Ticks, rep.Stats.Dumps, rep.SamplerExit.Round(time.Millisecond), other.Round(time.Millisecond))
 	t.Log(line.String())
 
 	if stderr.Len() > 0 {
@@ -373,14 +407,14 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 	}
 	for _, n := range []string{"busy", "double"} {
 		if r := j[n] / share(n); !(r >= 0.75 && r <= 1.25) {
-			t.Errorf("run %d: %s got %.4f J, %.2f × its share of the process's CPU time (%.4f J); want within ±25%%", i, n, j[n], r, share(n))
+			miss("run %d: %s got %.4f J, %.2f × its share of the process's CPU time (%.4f J); want within ±25%%", i, n, j[n], r, share(n))
 		}
 	}
 	if r := j["short"] / share("short"); !(r >= 0.75 && r <= 1.25) {
-		t.Errorf("run %d: the 30 ms span got %.4f J, %.2f × its CPU share (%.4f J); want a proportional estimate within ±25%%", i, j["short"], r, share("short"))
+		miss("run %d: the 30 ms span got %.4f J, %.2f × its CPU share (%.4f J); want a proportional estimate within ±25%%", i, j["short"], r, share("short"))
 	}
 	if !(j["idle"] < j["busy"]/10) {
-		t.Errorf("run %d: sleeping span %.4f J, busy span of the same length %.4f J: want less than a tenth", i, j["idle"], j["busy"])
+		miss("run %d: sleeping span %.4f J, busy span of the same length %.4f J: want less than a tenth", i, j["idle"], j["busy"])
 	}
 	children := j["busy"] + j["idle"] + j["double"] + j["short"]
 	if j["run"] < children*(1-1e-9) {
@@ -401,7 +435,7 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 	}
 	slack := 0.25 * provisional.Seconds() * price
 	if j["run"] > rep.ProcessJ*1.01+slack {
-		t.Errorf("run %d: root %.6f J > process energy %.6f J (+1 %% and %.6f J for the provisional shares of %v CPU)", i, j["run"], rep.ProcessJ, slack, provisional)
+		miss("run %d: root %.6f J > process energy %.6f J (+1 %% and %.6f J for the provisional shares of %v CPU)", i, j["run"], rep.ProcessJ, slack, provisional)
 	}
 	for _, n := range []string{"busy", "double", "short", "run"} {
 		if src[n] != sensor {
@@ -415,6 +449,7 @@ func runThreeSpan(t *testing.T, sensor, raplRoot string, i int) {
 	// tick; a loaded machine may delay it a little, but it must stay well
 	// inside goleak's default retries (about 0.4 s).
 	if rep.SamplerExit < 0 || rep.SamplerExit > 150*time.Millisecond {
-		t.Errorf("run %d: the energy sampler outlived the last span by %v, want at most 150 ms; last dump:\n%s", i, rep.SamplerExit, rep.Goroutines)
+		miss("run %d: the energy sampler outlived the last span by %v, want at most 150 ms; last dump:\n%s", i, rep.SamplerExit, rep.Goroutines)
 	}
+	return misses
 }
