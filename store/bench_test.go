@@ -19,9 +19,20 @@ const benchSpans = 1_000_000
 
 var bench1M struct {
 	once sync.Once
+	dir  string // holds both, about 1.5 GB: removed by TestMain
 	path string // the JSONL file
 	db   string // a store holding it
 	err  error
+}
+
+// TestMain removes the million-span fixture, which the benchmarks share and
+// so cannot give to b.TempDir.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench1M.dir != "" {
+		os.RemoveAll(bench1M.dir)
+	}
+	os.Exit(code)
 }
 
 // store1M writes the generated run of a million spans (100k traces) once
@@ -33,6 +44,7 @@ func store1M(b *testing.B) (jsonl, db string) {
 			bench1M.err = err
 			return
 		}
+		bench1M.dir = dir
 		bench1M.path, bench1M.db = filepath.Join(dir, "spans.jsonl"), filepath.Join(dir, "traces.db")
 		writeGen(b, bench1M.path, 0, benchSpans)
 		s, err := Open(bench1M.db)

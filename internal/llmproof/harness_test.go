@@ -53,6 +53,16 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the tracegen command the tests share, which cannot live
+// in one test's t.TempDir.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if toolPath != "" {
+		os.RemoveAll(filepath.Dir(toolPath))
+	}
+	os.Exit(code)
+}
+
 // tracegenTool builds the tracegen command once per test binary.
 func tracegenTool(t testing.TB) string {
 	t.Helper()
