@@ -45,6 +45,12 @@ var realModules = []struct {
 	// a goroutine already ran: they depend on how long the code around it
 	// takes, which instrumentation changes (so does the machine's load).
 	skipScheduling string
+	// skipFinalizer names tests that leave an *os.File open for the garbage
+	// collector to close, in packages that end with goleak.VerifyTestMain:
+	// the instrumented binary allocates more, so a collection can run that
+	// finalizer while goleak looks, and goleak v1.3.0 counts the finalizer
+	// goroutine running it as a leak.
+	skipFinalizer string
 	// env is added to the environment of the module's test runs.
 	env []string
 }{
@@ -80,8 +86,13 @@ var realModules = []struct {
 	// passes only if the new goroutine got to its select before the first
 	// send. Traced, both sides take other times; it failed once in a CI run
 	// (the pristine test passed 300 of 300 runs beside three CPU hogs).
+	// zapcore's TestIOCore never closes the temp file it logs to. Once in
+	// CI, under load, the finalizer goroutine was still closing it
+	// (syscall.Close from runtime.runFinalizers) through all of goleak's
+	// retries, and zapcore's goleak.VerifyTestMain failed the package.
 	{
 		path: "go.uber.org/zap", version: "v1.28.0", skipScheduling: "^TestMockClock_NewTicker$",
+		skipFinalizer: "^TestIOCore$",
 	},
 }
 
@@ -174,6 +185,9 @@ func TestRealCode(t *testing.T) {
 			}
 			if m.skipScheduling != "" {
 				skip = append(skip, m.skipScheduling)
+			}
+			if m.skipFinalizer != "" {
+				skip = append(skip, m.skipFinalizer)
 			}
 			if len(skip) > 0 {
 				goTest = append(goTest, "-skip", strings.Join(skip, "|"))
