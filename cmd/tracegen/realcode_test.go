@@ -174,20 +174,10 @@ func TestRealCode(t *testing.T) {
 			if m.skipAsRoot != "" && os.Geteuid() == 0 {
 				skip = append(skip, m.skipAsRoot)
 			}
-			if m.skipFlaky != "" {
-				skip = append(skip, m.skipFlaky)
-			}
-			if m.skipTiming != "" {
-				skip = append(skip, m.skipTiming)
-			}
-			if m.skipHeapOrder != "" {
-				skip = append(skip, m.skipHeapOrder)
-			}
-			if m.skipScheduling != "" {
-				skip = append(skip, m.skipScheduling)
-			}
-			if m.skipFinalizer != "" {
-				skip = append(skip, m.skipFinalizer)
+			for _, re := range []string{m.skipFlaky, m.skipTiming, m.skipHeapOrder, m.skipScheduling, m.skipFinalizer} {
+				if re != "" {
+					skip = append(skip, re)
+				}
 			}
 			if len(skip) > 0 {
 				goTest = append(goTest, "-skip", strings.Join(skip, "|"))
